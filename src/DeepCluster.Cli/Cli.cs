@@ -1,0 +1,26 @@
+using System.CommandLine;
+using DeepCluster.Cli.Commands;
+using DeepCluster.Core.Native;
+
+namespace DeepCluster.Cli;
+
+/// <summary>The `deepcluster` command: one subcommand per job, each in Commands/.</summary>
+public static class Cli
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("DeepCluster: unsupervised training of convnets by clustering (Caron et al., ECCV 2018), in C#.");
+        root.Subcommands.Add(InfoCommand.Create());
+        // Further subcommands register here.
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        try
+        {
+            return await Build().Parse(args).InvokeAsync();
+        }
+        catch (TorchLoadException e) { Console.Error.WriteLine(e.Message); return 3; }
+    }
+}

@@ -1,0 +1,4 @@
+using System.CommandLine;
+using DeepCluster.Cli;
+
+return await Cli.RunAsync(args);

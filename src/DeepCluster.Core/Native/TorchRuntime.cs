@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using TorchSharp;
+
+namespace DeepCluster.Core.Native;
+
+/// <summary>
+/// Loads TorchSharp's native libraries once and turns the cryptic TypeInitializationException
+/// it throws on a broken install into an explanation: what <c>ldd</c> says and how to fix it.
+/// </summary>
+public static class TorchRuntime
+{
+    static readonly object Gate = new();
+    static bool _loaded;
+
+    /// <summary>Throws <see cref="TorchLoadException"/> with a readable diagnosis if libtorch cannot load.</summary>
+    public static void EnsureLoaded()
+    {
+        lock (Gate)
+        {
+            if (_loaded) return;
+            try
+            {
+                torch.InitializeDeviceType(DeviceType.CPU);
+                _loaded = true;
+            }
+            catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException)
+            {
+                throw new TorchLoadException(Diagnose(e));
+            }
+        }
+    }
+
+    /// <summary>The device to run on: "cuda" when available (or asked for), else "cpu".</summary>
+    public static torch.Device ResolveDevice(string? requested)
+    {
+        EnsureLoaded();
+        if (string.IsNullOrWhiteSpace(requested) || requested == "auto")
+            return torch.cuda.is_available() ? torch.CUDA : torch.CPU;
+        if (requested.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !torch.cuda.is_available())
+            throw new ArgumentException($"--device {requested}: CUDA is not available in this build or on this machine " +
+                                        "(build with -p:TorchBackend=cuda on a machine with an NVIDIA driver).");
+        try { return torch.device(requested); }
+        catch (Exception) { throw new ArgumentException($"--device {requested}: expected cpu, cuda or cuda:N."); }
+    }
+
+    internal static string Diagnose(Exception e)
+    {
+        var lines = new List<string> { "TorchSharp could not load its native library (libLibTorchSharp.so)." };
+        var root = e; while (root.InnerException != null) root = root.InnerException;
+        lines.Add($"  cause: {root.Message.Split('\n')[0]}");
+        var lib = FindNativeLibrary();
+        if (lib != null && RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
+        {
+            var ldd = RunLdd(lib);
+            var problems = ldd.Split('\n').Where(l => l.Contains("not found") || l.Contains("version")).Take(10).ToList();
+            lines.Add($"  ldd {lib}:");
+            lines.AddRange(problems.Count > 0 ? problems.Select(p => "    " + p.Trim()) : new[] { "    (no missing library or version reported)" });
+            if (problems.Any(p => p.Contains("GLIBCXX")))
+                lines.Add("  fix: rebuild with `dotnet build` (the build marks the unused GLIBCXX_3.4.32 requirement weak), " +
+                          "or install a libstdc++ from GCC 13 or newer.");
+            else if (problems.Any(p => p.Contains("not found")))
+                lines.Add("  fix: restore the libtorch package (dotnet restore) so libtorch*.so sit next to libLibTorchSharp.so.");
+        }
+        else lines.Add("  fix: run `dotnet restore` so the libtorch-cpu-linux-x64 package is present.");
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    static string? FindNativeLibrary()
+    {
+        var baseDir = AppContext.BaseDirectory;
+        foreach (var p in new[] { Path.Combine(baseDir, "libLibTorchSharp.so"),
+                                  Path.Combine(baseDir, "runtimes", "linux-x64", "native", "libLibTorchSharp.so") })
+            if (File.Exists(p)) return p;
+        return null;
+    }
+
+    static string RunLdd(string lib)
+    {
+        try
+        {
+            var psi = new ProcessStartInfo("ldd", $"\"{lib}\"") { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var p = Process.Start(psi)!;
+            var text = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+            p.WaitForExit(10_000);
+            return text;
+        }
+        catch (Exception ex) { return $"ldd could not run: {ex.Message}"; }
+    }
+}
+
+/// <summary>libtorch failed to load; the message says why and how to fix it.</summary>
+public sealed class TorchLoadException(string message) : Exception(message);

@@ -1,0 +1,41 @@
+using System.Diagnostics;
+using DeepCluster.Core.Native;
+using TorchSharp;
+
+namespace DeepCluster.Core.Tests;
+
+public class TorchRuntimeTests
+{
+    [Fact]
+    public void LibTorchLoadsAndComputes()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var a = torch.arange(6, dtype: torch.float32).reshape(2, 3);
+        using var b = a.matmul(a.t());
+        Assert.Equal(new[] { 5f, 14f, 14f, 50f }, b.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void BuildMarkedGlibcxx3432WeakWhenSystemLacksIt()
+    {
+        var lib = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        Assert.True(File.Exists(lib), lib);
+        var systemHasIt = File.Exists("/lib/x86_64-linux-gnu/libstdc++.so.6")
+                          && File.ReadAllText("/lib/x86_64-linux-gnu/libstdc++.so.6").Contains("GLIBCXX_3.4.32\0");
+        var psi = new ProcessStartInfo("readelf", $"-V \"{lib}\"") { RedirectStandardOutput = true };
+        using var p = Process.Start(psi)!;
+        var text = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        var line = text.Split('\n').First(l => l.Contains("Name: GLIBCXX_3.4.32"));
+        if (systemHasIt) return;   // nothing to patch on such systems
+        Assert.Contains("WEAK", line);
+    }
+
+    [Fact]
+    public void DiagnosisNamesTheCauseAndAFix()
+    {
+        var msg = TorchRuntime.Diagnose(new TypeInitializationException("TorchSharp.torch", new DllNotFoundException("libLibTorchSharp.so: cannot open")));
+        Assert.Contains("libLibTorchSharp.so", msg);
+        Assert.Contains("fix:", msg);
+    }
+}
