@@ -1,0 +1,95 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DeepCluster.Core.Models;
+
+/// <summary>
+/// The network shape shared by the published DeepCluster models:
+/// optional frozen <c>sobel</c> → <c>features</c> (convs) → flatten → <c>classifier</c> (MLP ending in ReLU)
+/// → optional <c>top_layer</c> (the clustering head, replaced every epoch).
+/// Submodule names match the PyTorch code, so state dicts move between the two without renaming.
+/// </summary>
+public abstract class DeepClusterNet : Module<Tensor, Tensor>
+{
+    readonly Sequential? sobel;
+    readonly Sequential features;
+    readonly Sequential classifier;
+    Linear? top_layer;
+
+    /// <summary>Architecture name as given to <c>--arch</c>.</summary>
+    public string Arch { get; }
+    /// <summary>Whether the frozen Sobel filtering is applied to the input.</summary>
+    public bool UsesSobel => sobel is not null;
+    /// <summary>Dimension of the classifier output (the input of <c>top_layer</c>): 4096 for AlexNet/VGG16.</summary>
+    public int FeatureDim { get; }
+    /// <summary>Side of the square input images the architecture expects (224, or 28 for alexnet_small).</summary>
+    public int InputSize { get; }
+    /// <summary>The clustering head, or null while features are extracted.</summary>
+    public Linear? TopLayer => top_layer;
+
+    protected DeepClusterNet(string arch, Sequential features, Sequential classifier, int featureDim, int numClasses,
+                             bool useSobel, int inputSize) : base(arch)
+    {
+        Arch = arch;
+        FeatureDim = featureDim;
+        InputSize = inputSize;
+        this.features = features;
+        this.classifier = classifier;
+        top_layer = numClasses > 0 ? Linear(featureDim, numClasses) : null;
+        // Registration order = PyTorch's attribute order (features, classifier, top_layer, sobel),
+        // so parameters() enumerates in the order the published optimizer sees.
+        register_module("features", features);
+        register_module("classifier", classifier);
+        if (top_layer is not null) register_module("top_layer", top_layer);
+        Init.InitializeWeights(this);
+        if (useSobel)
+        {
+            sobel = Sobel.Create();
+            register_module("sobel", sobel);
+        }
+    }
+
+    /// <summary>Replaces the clustering head (null removes it), as main.py does each epoch.</summary>
+    public void SetTopLayer(Linear? head)
+    {
+        if (top_layer is not null) register_module("top_layer", null!);
+        top_layer = head;
+        if (head is not null) register_module("top_layer", head);
+    }
+
+    /// <summary>Full forward pass: sobel → features → classifier (with its last ReLU) → top_layer if set.</summary>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var h = Trunk(x);
+        h = classifier.forward(h);
+        if (top_layer is not null) h = top_layer.forward(h);
+        return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The features DeepCluster clusters: the classifier output with its last ReLU removed and no head
+    /// (main.py strips the last ReLU before <c>compute_features</c>).
+    /// </summary>
+    public Tensor Embed(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var h = Trunk(x);
+        var layers = classifier.children().Cast<Module<Tensor, Tensor>>().ToList();
+        for (int i = 0; i < layers.Count - 1; i++) h = layers[i].forward(h);
+        return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The trainable parameters of the trunk (all but the head and the frozen Sobel), in PyTorch's order.</summary>
+    public IEnumerable<Parameter> TrunkParameters() =>
+        features.parameters().Concat(classifier.parameters()).Where(p => p.requires_grad);
+
+    Tensor Trunk(Tensor x)
+    {
+        if (sobel is not null) x = sobel.forward(x);
+        var h = features.forward(x);
+        return h.flatten(1);
+    }
+}

@@ -1,0 +1,44 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace DeepCluster.Core.Models;
+
+/// <summary>
+/// The published initialisation (<c>_initialize_weights</c>): conv weights N(0, sqrt(2 / (kh·kw·out))), bias 0;
+/// BatchNorm weight 1, bias 0; Linear weights N(0, 0.01), bias 0.
+/// </summary>
+public static class Init
+{
+    public static void InitializeWeights(Module module)
+    {
+        using var _ = no_grad();
+        foreach (var (_, m) in module.named_modules())
+        {
+            switch (m)
+            {
+                case Conv2d conv:
+                    var shape = conv.weight!.shape;   // out, in, kh, kw
+                    double n = shape[2] * shape[3] * shape[0];
+                    conv.weight.normal_(0, Math.Sqrt(2.0 / n));
+                    conv.bias?.zero_();
+                    break;
+                case BatchNorm2d bn:
+                    bn.weight!.fill_(1);
+                    bn.bias!.zero_();
+                    break;
+                case Linear lin:
+                    InitLinear(lin);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Linear weights N(0, 0.01), bias 0 — also used for the fresh head of every epoch.</summary>
+    public static void InitLinear(Linear lin)
+    {
+        using var _ = no_grad();
+        lin.weight!.normal_(0, 0.01);
+        lin.bias?.zero_();
+    }
+}
