@@ -1,0 +1,134 @@
+using Akka.Actor;
+using Akka.Event;
+using DeepCluster.Core.Data;
+using DeepCluster.Core.IO;
+
+namespace DeepCluster.Actors.DataLoading;
+
+/// <summary>
+/// Reads and decodes images for the feature pass and for training. Each stream runs a <see cref="BatchLoader"/>
+/// (<c>--workers</c> decoders, bounded channel) and hands batches to its consumer one pull at a time, so no more
+/// than the prefetch window is ever decoded ahead.
+/// </summary>
+public sealed class DataLoaderActor : ReceiveActor
+{
+    sealed class Stream(string id, IActorRef consumer, IAsyncEnumerator<Batch> batches, CancellationTokenSource cts)
+    {
+        public string Id { get; } = id;
+        public IActorRef Consumer { get; } = consumer;
+        public IAsyncEnumerator<Batch> Batches { get; } = batches;
+        public CancellationTokenSource Cts { get; } = cts;
+        public BatchLoader? Loader { get; init; }
+        public int Demand;
+        public bool Fetching;
+    }
+
+    sealed record Fetched(string StreamId, Batch? Batch, Exception? Error);
+
+    readonly Dictionary<string, Stream> streams = new();
+    readonly Dictionary<string, IImageDataset> datasets = new();
+    readonly ILoggingAdapter log = Context.GetLogger();
+
+    public DataLoaderActor()
+    {
+        Receive<OpenStream>(Open);
+        Receive<PullBatches>(p =>
+        {
+            if (!streams.TryGetValue(p.StreamId, out var s)) return;
+            s.Demand += p.Count;
+            FetchIfNeeded(s);
+        });
+        Receive<Fetched>(OnFetched);
+        Receive<CloseStream>(c => Close(c.StreamId));
+    }
+
+    public static Props Props() => Akka.Actor.Props.Create(() => new DataLoaderActor());
+
+    void Open(OpenStream msg)
+    {
+        try
+        {
+            var dataset = Dataset(msg.Dataset);
+            var transform = DeepClusterTransforms.For(msg.Transform == TransformKind.Training, msg.InputSize);
+            int[]? order = msg.OrderPath is null ? null : NpyFile.ReadInt64(msg.OrderPath).Select(v => checked((int)v)).ToArray();
+            int[]? labels = msg.LabelsPath is null ? null : NpyFile.ReadInt64(msg.LabelsPath).Select(v => checked((int)v)).ToArray();
+            var skipSamples = msg.StartBatch * msg.BatchSize;
+            if (order is not null && skipSamples > 0)
+            {
+                order = order.Skip(skipSamples).ToArray();
+                labels = labels?.Skip(skipSamples).ToArray();
+            }
+            var loader = new BatchLoader(dataset, transform, order, msg.BatchSize, workers: Math.Max(1, msg.Workers),
+                prefetch: 3, seed: msg.Seed, epoch: msg.Epoch, labels: labels, skipBadFiles: msg.Dataset.SkipBadFiles,
+                firstPosition: skipSamples);
+            var cts = new CancellationTokenSource();
+            var s = new Stream(msg.StreamId, Sender, loader.GetAsyncEnumerator(cts.Token), cts) { Loader = loader };
+            Close(msg.StreamId);
+            streams[msg.StreamId] = s;
+            var count = order?.Length ?? dataset.Count;
+            Sender.Tell(new StreamOpened(msg.StreamId, count, loader.BatchCount, dataset.Count, dataset.Labels));
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
+        {
+            Sender.Tell(new StreamFailed(msg.StreamId, e.Message));
+        }
+    }
+
+    IImageDataset Dataset(DatasetSpec spec)
+    {
+        var key = $"{spec.Path}|{spec.Format}|{spec.Split}|{spec.Limit}|{spec.SkipBadFiles}";
+        if (!datasets.TryGetValue(key, out var ds))
+            datasets[key] = ds = DatasetSource.Open(spec.Path, spec.Format, spec.Split, spec.Limit, spec.SkipBadFiles);
+        return ds;
+    }
+
+    void FetchIfNeeded(Stream s)
+    {
+        if (s.Fetching || s.Demand <= 0) return;
+        s.Fetching = true;
+        var self = Self;
+        s.Batches.MoveNextAsync().AsTask().ContinueWith(t =>
+            t.IsCompletedSuccessfully
+                ? new Fetched(s.Id, t.Result ? s.Batches.Current : null, null)
+                : new Fetched(s.Id, null, t.Exception?.GetBaseException() ?? new OperationCanceledException()))
+            .PipeTo(self);
+    }
+
+    void OnFetched(Fetched f)
+    {
+        if (!streams.TryGetValue(f.StreamId, out var s)) { f.Batch?.Dispose(); return; }
+        s.Fetching = false;
+        if (f.Error is not null)
+        {
+            s.Consumer.Tell(new StreamFailed(s.Id, f.Error.Message));
+            Close(s.Id);
+            return;
+        }
+        if (f.Batch is null)
+        {
+            s.Consumer.Tell(new StreamCompleted(s.Id, s.Loader?.SkippedCount ?? 0));
+            Close(s.Id);
+            return;
+        }
+        using (var b = f.Batch)
+        {
+            s.Consumer.Tell(new BatchLoaded(s.Id, b.Number, b.Images.data<float>().ToArray(), b.Images.shape,
+                                            b.Labels.data<long>().ToArray(), b.Indices));
+        }
+        s.Demand--;
+        FetchIfNeeded(s);
+    }
+
+    void Close(string id)
+    {
+        if (!streams.Remove(id, out var s)) return;
+        s.Cts.Cancel();
+        _ = s.Batches.DisposeAsync().AsTask().ContinueWith(_ => s.Cts.Dispose());
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var id in streams.Keys.ToList()) Close(id);
+        base.PostStop();
+    }
+}

@@ -1,0 +1,256 @@
+using System.Diagnostics;
+using System.Globalization;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using DeepCluster.Actors.Clustering;
+using DeepCluster.Actors.DataLoading;
+using DeepCluster.Actors.Features;
+using DeepCluster.Actors.Progress;
+using DeepCluster.Actors.Sampling;
+using DeepCluster.Actors.Training;
+using DeepCluster.Core.Clustering;
+using DeepCluster.Core.Experiment;
+using DeepCluster.Core.IO;
+using DeepCluster.Core.Metrics;
+using DeepCluster.Core.Training;
+
+namespace DeepCluster.Actors.Experiment;
+
+/// <summary>Runs (or continues) the experiment with this configuration.</summary>
+public sealed record RunExperiment(TrainConfig Config);
+
+/// <summary>Published when every epoch is done.</summary>
+public sealed record ExperimentCompleted(int Epochs, string Folder);
+
+/// <summary>Published when a phase failed; the durable state stays at the last durable point.</summary>
+public sealed record ExperimentFailed(string Error);
+
+/// <summary>The actors the experiment drives.</summary>
+public sealed record PipelineActors(IActorRef FeatureExtractor, IActorRef Clustering, IActorRef Sampler, IActorRef Trainer);
+
+/// <summary>
+/// Owns the run: configuration, current epoch and phase, durable artefacts, metrics — persisted with
+/// Akka.Persistence (SQLite journal in the experiment folder) at every phase boundary and iteration checkpoint.
+/// Drives each epoch: features → clustering → pseudo-labels → training → checkpoint; after a crash it continues
+/// from the last durable point.
+/// </summary>
+public sealed class ExperimentActor : ReceivePersistentActor
+{
+    readonly ExperimentFolder folder;
+    readonly PipelineActors actors;
+    readonly ILoggingAdapter log = Context.GetLogger();
+    ExperimentState state = new();
+    Stopwatch? epochClock;
+    bool failed;
+
+    public override string PersistenceId => "deepcluster-experiment";
+
+    public ExperimentActor(ExperimentFolder folder, PipelineActors actors)
+    {
+        this.folder = folder;
+        this.actors = actors;
+
+        Recover<SnapshotOffer>(o => { if (o.Snapshot is ExperimentState s) state = s; });
+        Recover<IExperimentEvent>(e => state = state.Apply(e));
+
+        Command<RunExperiment>(Run);
+        Command<ModelInitialized>(m => Save(new ModelReady(m.Path, m.ResumedEpoch ?? state.Config!.StartEpoch)));
+        Command<FeaturesExtracted>(f => Save(new FeaturesDone(f.Epoch, f.Path, f.TrueLabelsPath, f.Seconds)));
+        Command<FeaturesClustered>(OnClustered);
+        Command<PseudoLabelsSampled>(s => Save(new SamplingDone(s.Epoch, s.OrderPath, s.LabelsPath, s.Count, s.Clusters)));
+        Command<IterationCheckpointed>(c =>
+            Persist(new TrainingCheckpointed(c.Epoch, c.Iteration, c.Path, c.LossSum, c.LossCount), e => state = state.Apply(e)));
+        Command<EpochTrained>(OnTrained);
+        Command<FeaturesFailed>(f => Fail($"feature pass of epoch {f.Epoch}: {f.Error}"));
+        Command<ClusteringFailed>(f => Fail($"clustering of epoch {f.Epoch}: {f.Error}"));
+        Command<SamplingFailed>(f => Fail($"sampling of epoch {f.Epoch}: {f.Error}"));
+        Command<TrainingFailed>(f => Fail(f.Epoch < 0 ? $"model: {f.Error}" : $"training of epoch {f.Epoch}: {f.Error}"));
+        Command<SaveSnapshotSuccess>(_ => { });
+        Command<SaveSnapshotFailure>(f => log.Warning("snapshot not saved: {0}", f.Cause.Message));
+    }
+
+    public static Akka.Actor.Props Props(ExperimentFolder folder, PipelineActors actors) =>
+        Akka.Actor.Props.Create(() => new ExperimentActor(folder, actors));
+
+    void Run(RunExperiment run)
+    {
+        failed = false;
+        if (state.Config is null)
+        {
+            Persist(new ExperimentCreated(run.Config), e => { state = state.Apply(e); Continue(); });
+            return;
+        }
+        Say(state.Started
+            ? $"resuming {folder.Root} at epoch {state.Epoch}, phase {state.Phase.ToString().ToLowerInvariant()}" +
+              (state.LastCheckpoint is { } c ? $" (iteration {c.Iteration})" : "")
+            : $"resuming {folder.Root} before the first epoch");
+        SyncOutputs();
+        if (run.Config.Epochs != state.Config.Epochs)
+            Persist(new EpochsChanged(run.Config.Epochs), e => { state = state.Apply(e); Continue(); });
+        else Continue();
+    }
+
+    void Save(IExperimentEvent e) => Persist(e, ev => { state = state.Apply(ev); Continue(); });
+
+    /// <summary>Sends the work of the current phase to the actor that does it.</summary>
+    void Continue()
+    {
+        if (failed) return;
+        var cfg = state.Config!;
+        if (state.ModelPath is null)
+        {
+            Directory.CreateDirectory(folder.WorkDir);
+            actors.Trainer.Tell(new InitializeModel(cfg.Arch, cfg.Sobel, cfg.Seed, Sgd(cfg), cfg.Device, cfg.Resume,
+                Path.Combine(folder.WorkDir, "initial.pth.tar")), Self);
+            return;
+        }
+        if (state.Finished)
+        {
+            Say($"done: {state.Completed.Count} epoch(s) in {folder.Root}");
+            Context.System.EventStream.Publish(new ExperimentCompleted(state.Epoch, folder.Root));
+            return;
+        }
+        var epoch = state.Epoch;
+        var dataset = new DatasetSpec(cfg.Data, cfg.DataFormat, cfg.Split, cfg.Limit, cfg.SkipBadFiles);
+        switch (state.Phase)
+        {
+            case Phase.Features:
+                epochClock = Stopwatch.StartNew();
+                actors.FeatureExtractor.Tell(new ExtractFeatures(epoch, state.ModelPath, cfg.Arch, cfg.Sobel, dataset, cfg.Batch,
+                    cfg.Workers, cfg.Device, folder.FeaturesPath(epoch)), Self);
+                break;
+            case Phase.Clustering:
+                actors.Clustering.Tell(new ClusterFeatures(epoch, state.Features!.FeaturesPath, cfg.Clustering, cfg.NmbCluster,
+                    cfg.Pca, cfg.Niter, Seeds.Clustering(cfg.Seed, epoch), cfg.Device, folder.AssignmentsPath(epoch)), Self);
+                break;
+            case Phase.Sampling:
+                actors.Sampler.Tell(new SamplePseudoLabels(epoch, state.Clustering!.AssignmentsPath, cfg.NmbCluster, cfg.Reassign,
+                    Seeds.Sampling(cfg.Seed, epoch), folder.SamplerOrderPath(epoch), folder.SamplerLabelsPath(epoch)), Self);
+                break;
+            case Phase.Training:
+                var ck = state.LastCheckpoint;
+                actors.Trainer.Tell(new TrainEpoch(epoch, cfg.Arch, cfg.Sobel, Sgd(cfg), cfg.Device, dataset, cfg.Batch, cfg.Workers,
+                    cfg.Seed, state.Sampling!.OrderPath, state.Sampling.LabelsPath, state.Sampling.Clusters,
+                    ck?.Path ?? state.ModelPath, ck?.Iteration ?? 0, ck?.LossSum ?? 0, ck?.LossCount ?? 0,
+                    cfg.Checkpoints, folder.CheckpointsDir, folder.EpochModelPath(epoch)), Self);
+                break;
+        }
+    }
+
+    void OnClustered(FeaturesClustered c)
+    {
+        double? nmiPrev = null, nmiLabels = null;
+        try
+        {
+            var current = ToInt(NpyFile.ReadInt64(c.AssignmentsPath));
+            if (state.PreviousAssignmentsPath is { } prev && File.Exists(prev))
+                nmiPrev = Nmi.Score(current, ToInt(NpyFile.ReadInt64(prev)));
+            if (state.Features?.TrueLabelsPath is { } lp && File.Exists(lp))
+                nmiLabels = Nmi.Score(current, ToInt(NpyFile.ReadInt64(lp)));
+        }
+        catch (Exception e) { log.Warning("NMI not computed: {0}", e.Message); }
+        Save(new ClusteringDone(c.Epoch, c.AssignmentsPath, c.Loss, c.NonEmpty, c.Seconds, nmiPrev, nmiLabels));
+    }
+
+    void OnTrained(EpochTrained t)
+    {
+        var f = state.Features!; var c = state.Clustering!;
+        var phases = f.Seconds + c.Seconds + t.Seconds;
+        var metrics = new EpochMetrics
+        {
+            Epoch = t.Epoch,
+            EpochSeconds = epochClock is { } clock && state.LastCheckpoint is null ? clock.Elapsed.TotalSeconds : phases,
+            FeaturesSeconds = f.Seconds,
+            ClusteringSeconds = c.Seconds,
+            TrainingSeconds = t.Seconds,
+            TrainImagesPerSecond = t.ImagesPerSecond,
+            ClusteringLoss = c.Loss,
+            ConvnetLoss = t.Loss,
+            NonEmptyClusters = c.NonEmpty,
+            NmiPrevious = c.NmiPrevious,
+            NmiLabels = c.NmiLabels,
+        };
+        Persist(new EpochDone(metrics, t.ModelPath, c.AssignmentsPath), e =>
+        {
+            state = state.Apply(e);
+            SaveSnapshot(state);
+            SyncOutputs();
+            Report(metrics);
+            Continue();
+        });
+    }
+
+    /// <summary>
+    /// Brings the published outputs in line with the journal: checkpoint.pth.tar = the last finished epoch's model,
+    /// clusters = one entry per finished epoch, metrics.jsonl = one line per finished epoch. Idempotent, so a crash
+    /// between the journal write and these files is repaired on the next start.
+    /// </summary>
+    void SyncOutputs()
+    {
+        try
+        {
+            folder.WriteMetrics(state.Completed);
+            if (state.Completed.Count == 0 || state.ModelPath is null || !File.Exists(state.ModelPath)) return;
+            AtomicFile.Write(folder.CheckpointPath, s => { using var src = File.OpenRead(state.ModelPath); src.CopyTo(s); });
+            var log = File.Exists(folder.ClustersPath) ? ClustersLog.Read(folder.ClustersPath).ToList() : [];
+            var finished = state.Completed.Count;
+            if (log.Count >= finished) log = log.Take(finished).ToList();
+            else if (log.Count == finished - 1 && state.PreviousAssignmentsPath is { } a && File.Exists(a))
+                log.Add(ClusterLists.FromAssignments(NpyFile.ReadInt64(a), state.Config!.NmbCluster)
+                    .Select(l => l.ToArray()).ToArray());
+            else this.log.Warning("{0}: {1} epoch(s) logged for {2} finished; not rebuilt", folder.ClustersPath, log.Count, finished);
+            ClustersLog.Write(folder.ClustersPath, log.Select(ep => (IReadOnlyList<IReadOnlyList<int>>)ep.Select(l => (IReadOnlyList<int>)l).ToList()).ToList());
+            folder.PruneWork(state.Epoch - 1);
+        }
+        catch (Exception e) { log.Warning("outputs not synchronised: {0}", e.Message); }
+    }
+
+    void Report(EpochMetrics m)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        Say(string.Create(inv, $"epoch {m.Epoch}: {m.EpochSeconds:F1} s (features {m.FeaturesSeconds:F1} s, clustering {m.ClusteringSeconds:F1} s, " +
+            $"training {m.TrainingSeconds:F1} s, {m.TrainImagesPerSecond:F0} img/s), clustering loss {m.ClusteringLoss:F3}, " +
+            $"ConvNet loss {m.ConvnetLoss:F3}" +
+            (m.NmiPrevious is { } p ? $", NMI prev {p:F3}" : "") + (m.NmiLabels is { } l ? $", NMI labels {l:F3}" : "")));
+        if (state.Config!.Verbose)
+        {
+            Say(string.Create(inv, $"###### Epoch [{m.Epoch}] ###### \n Time: {m.EpochSeconds:F3} s\n Clustering loss: {m.ClusteringLoss:F3} \n ConvNet loss: {m.ConvnetLoss:F3}"));
+            if (m.NmiPrevious is { } p) Say(string.Create(inv, $"NMI against previous assignment: {p:F3}"));
+            Say("####################### \n");
+        }
+    }
+
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        Context.System.EventStream.Publish(new ExperimentFailed(
+            $"{folder.JournalPath}: the experiment journal could not be read ({reason.GetBaseException().Message})."));
+        base.OnRecoveryFailure(reason, message);
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        Context.System.EventStream.Publish(new ExperimentFailed(
+            $"{folder.JournalPath}: could not write to the experiment journal ({cause.GetBaseException().Message})."));
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    void Fail(string error)
+    {
+        failed = true;
+        log.Error(error);
+        Context.System.EventStream.Publish(new ExperimentFailed(error));
+    }
+
+    void Say(string text) => Context.System.EventStream.Publish(new ExperimentLog(text));
+
+    static SgdSettings Sgd(TrainConfig c) => new(c.Lr, c.Momentum, c.Wd);
+    static int[] ToInt(long[] v) => v.Select(x => checked((int)x)).ToArray();
+}
+
+/// <summary>Per-epoch seeds derived from <c>--seed</c>, so a resumed epoch draws the same numbers.</summary>
+public static class Seeds
+{
+    public static long Clustering(int seed, int epoch) => (long)seed * 1_000_003 + epoch * 2 + 1;
+    public static long Sampling(int seed, int epoch) => (long)seed * 1_000_003 + epoch * 2 + 2;
+}

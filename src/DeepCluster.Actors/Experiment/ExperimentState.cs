@@ -1,0 +1,48 @@
+using DeepCluster.Actors.Progress;
+using DeepCluster.Core.Experiment;
+
+namespace DeepCluster.Actors.Experiment;
+
+/// <summary>
+/// Where the experiment stands, rebuilt from the journal: the current epoch and phase, the durable artefacts of the
+/// phases already done, and the metrics of finished epochs. Immutable; <see cref="Apply"/> folds one event in.
+/// </summary>
+public sealed record ExperimentState
+{
+    public TrainConfig? Config { get; init; }
+    /// <summary>The model the current epoch starts from (the previous epoch's end, or the first model).</summary>
+    public string? ModelPath { get; init; }
+    public int Epoch { get; init; }
+    public Phase Phase { get; init; } = Phase.Features;
+    public FeaturesDone? Features { get; init; }
+    public ClusteringDone? Clustering { get; init; }
+    public SamplingDone? Sampling { get; init; }
+    public TrainingCheckpointed? LastCheckpoint { get; init; }
+    /// <summary>The previous epoch's assignments (for NMI against the previous assignment).</summary>
+    public string? PreviousAssignmentsPath { get; init; }
+    public IReadOnlyList<EpochMetrics> Completed { get; init; } = [];
+
+    public bool Started => Config is not null && ModelPath is not null;
+    public bool Finished => Config is not null && Epoch >= Config.Epochs;
+
+    public ExperimentState Apply(IExperimentEvent e) => e switch
+    {
+        ExperimentCreated c => this with { Config = c.Config },
+        EpochsChanged c => this with { Config = Config! with { Epochs = c.Epochs } },
+        ModelReady m => this with { ModelPath = m.ModelPath, Epoch = m.StartEpoch, Phase = Phase.Features },
+        FeaturesDone f => this with { Features = f, Phase = Phase.Clustering },
+        ClusteringDone c => this with { Clustering = c, Phase = Phase.Sampling },
+        SamplingDone s => this with { Sampling = s, Phase = Phase.Training, LastCheckpoint = null },
+        TrainingCheckpointed t => this with { LastCheckpoint = t },
+        EpochDone d => this with
+        {
+            Completed = Completed.Append(d.Metrics).ToList(),
+            ModelPath = d.ModelPath,
+            PreviousAssignmentsPath = d.AssignmentsPath,
+            Epoch = d.Metrics.Epoch + 1,
+            Phase = Phase.Features,
+            Features = null, Clustering = null, Sampling = null, LastCheckpoint = null,
+        },
+        _ => throw new ArgumentException($"unknown experiment event {e.GetType().Name}"),
+    };
+}

@@ -1,0 +1,103 @@
+using Akka.Actor;
+using Akka.Hosting;
+using DeepCluster.Actors.Experiment;
+using DeepCluster.Actors.Progress;
+using DeepCluster.Core.Experiment;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace DeepCluster.Actors.Hosting;
+
+/// <summary>Receives what the pipeline reports: progress, log lines, the end.</summary>
+public interface IExperimentObserver
+{
+    void OnProgress(PhaseProgress progress);
+    void OnLog(string line);
+}
+
+/// <summary>
+/// Runs one experiment in this process: locks the experiment folder, checks it belongs to this configuration,
+/// starts the actor system (Akka.Hosting, HOCON, SQLite journal) and waits until the experiment completes or fails.
+/// </summary>
+public static class ExperimentHost
+{
+    public static async Task<ExperimentOutcome> RunAsync(TrainConfig config, string? hoconPath, IExperimentObserver observer,
+                                                         CancellationToken cancel = default)
+    {
+        var folder = new ExperimentFolder(config.Exp);
+        var hocon = PipelineHosting.LoadConfig(hoconPath);
+        Directory.CreateDirectory(folder.Root);
+        using var folderLock = FolderLock.Acquire(folder);
+        folder.Prepare(config);
+
+        var host = new HostBuilder()
+            .ConfigureLogging(l => l.ClearProviders())
+            .ConfigureServices(s => s.AddAkka("deepcluster", b => b.AddDeepClusterPipeline(folder, hocon)))
+            .Build();
+        await host.StartAsync(cancel);
+        try
+        {
+            var system = host.Services.GetRequiredService<ActorSystem>();
+            var done = new TaskCompletionSource<ExperimentOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var listener = system.ActorOf(Props.Create(() => new Listener(observer, done)), "console");
+            foreach (var t in new[] { typeof(PhaseProgress), typeof(ExperimentLog), typeof(ExperimentCompleted), typeof(ExperimentFailed) })
+                system.EventStream.Subscribe(listener, t);
+            var experiment = await host.Services.GetRequiredService<ActorRegistry>().GetAsync<ExperimentActor>(cancel);
+            experiment.Tell(new RunExperiment(config));
+            await using (cancel.Register(() => done.TrySetResult(new ExperimentOutcome(false, "interrupted; run the same command to continue"))))
+                return await done.Task;
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+            host.Dispose();
+        }
+    }
+
+    sealed class Listener : ReceiveActor
+    {
+        public Listener(IExperimentObserver observer, TaskCompletionSource<ExperimentOutcome> done)
+        {
+            Receive<PhaseProgress>(observer.OnProgress);
+            Receive<ExperimentLog>(l => observer.OnLog(l.Text));
+            Receive<ExperimentCompleted>(c => done.TrySetResult(new ExperimentOutcome(true, $"{c.Epochs} epoch(s) done in {c.Folder}")));
+            Receive<ExperimentFailed>(f => done.TrySetResult(new ExperimentOutcome(false, f.Error)));
+        }
+    }
+}
+
+/// <summary>How the run ended.</summary>
+public sealed record ExperimentOutcome(bool Success, string Message);
+
+/// <summary>
+/// An exclusive lock on the experiment folder (flock on <c>.lock</c>), released by the OS even on <c>kill -9</c>:
+/// two runs never write one experiment.
+/// </summary>
+public sealed class FolderLock : IDisposable
+{
+    readonly FileStream stream;
+    FolderLock(FileStream stream) => this.stream = stream;
+
+    public static FolderLock Acquire(ExperimentFolder folder)
+    {
+        try
+        {
+            var fs = new FileStream(folder.LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            fs.SetLength(0);
+            var pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString());
+            fs.Write(pid); fs.Flush();
+            return new FolderLock(fs);
+        }
+        catch (IOException)
+        {
+            string owner = "";
+            try { owner = $" (process {File.ReadAllText(folder.LockPath).Trim()})"; } catch { /* unreadable while locked */ }
+            throw new ExperimentLockedException($"{folder.Root} is in use by another run{owner}; its journal is locked. Wait for it to end or stop it.");
+        }
+    }
+
+    public void Dispose() => stream.Dispose();
+}
+
+public sealed class ExperimentLockedException(string message) : Exception(message);

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using DeepCluster.Actors.DataLoading;
+using DeepCluster.Actors.Progress;
+using DeepCluster.Core.Models;
+using DeepCluster.Core.Native;
+using DeepCluster.Core.Training;
+using static TorchSharp.torch;
+
+namespace DeepCluster.Actors.Training;
+
+/// <summary>
+/// Creates the experiment's first model (seeded; with <c>--resume</c>, loaded from that checkpoint without its head)
+/// and saves it to <paramref name="OutPath"/>.
+/// </summary>
+public sealed record InitializeModel(string Arch, bool Sobel, int Seed, SgdSettings Sgd, string? Device, string? ResumePath, string OutPath);
+
+/// <summary>The first model is in <paramref name="Path"/>; training starts at <paramref name="StartEpoch"/> (from --resume, else 0).</summary>
+public sealed record ModelInitialized(string Path, int? ResumedEpoch);
+
+/// <summary>
+/// Trains one epoch on the sampled order, starting from the model saved at <paramref name="StartModelPath"/>
+/// (from iteration <paramref name="StartIteration"/> when resuming inside the epoch, with the loss so far).
+/// A checkpoint is written every <paramref name="CheckpointEvery"/> iterations (counted over all epochs, as main.py).
+/// </summary>
+public sealed record TrainEpoch(
+    int Epoch, string Arch, bool Sobel, SgdSettings Sgd, string? Device, DatasetSpec Dataset, int BatchSize, int Workers,
+    long Seed, string OrderPath, string LabelsPath, int Clusters, string StartModelPath, int StartIteration,
+    double LossSum, long LossCount, int CheckpointEvery, string CheckpointsDir, string EpochModelPath);
+
+/// <summary>A checkpoint of iteration <paramref name="Iteration"/> (not yet trained) of the epoch was written.</summary>
+public sealed record IterationCheckpointed(int Epoch, int Iteration, string Path, double LossSum, long LossCount);
+
+/// <summary>The epoch's training finished; the model is in <paramref name="ModelPath"/>.</summary>
+public sealed record EpochTrained(int Epoch, string ModelPath, double Loss, double Seconds, double ImagesPerSecond, int Iterations);
+
+public sealed record TrainingFailed(int Epoch, string Error);
+
+/// <summary>
+/// The SGD steps. Owns the live model and the trunk optimiser (its momentum carries across epochs); every other
+/// actor sees the model only through the files it writes.
+/// </summary>
+public sealed class TrainerActor : ReceiveActor
+{
+    readonly BatchConsumer consumer;
+    readonly ILoggingAdapter log = Context.GetLogger();
+    DeepClusterNet? model;
+    Trainer? trainer;
+    string? stateFile;          // the file the in-memory state equals
+    TrainEpoch? job;
+    IActorRef? requester;
+    Stopwatch clock = new();
+    int iteration, batchesPerEpoch;
+    long images;
+    double lossSum;
+    long lossCount;
+
+    public TrainerActor(IActorRef loader)
+    {
+        consumer = new BatchConsumer(loader);
+        Receive<InitializeModel>(Initialize);
+        Receive<TrainEpoch>(Start);
+        Receive<StreamOpened>(o => consumer.Accept(o, Self));
+        Receive<BatchLoaded>(b => consumer.Owns(b.StreamId), OnBatch);
+        Receive<StreamCompleted>(c => consumer.Owns(c.StreamId), _ => Finish());
+        Receive<StreamFailed>(f => consumer.Owns(f.StreamId), f => Fail(f.Error));
+    }
+
+    public static Props Props(IActorRef loader) => Akka.Actor.Props.Create(() => new TrainerActor(loader));
+
+    void Initialize(InitializeModel msg)
+    {
+        try
+        {
+            var device = TorchRuntime.ResolveDevice(msg.Device);
+            manual_seed(msg.Seed);
+            Reset(ModelFactory.Create(msg.Arch, msg.Sobel, numClasses: 0).to(device), msg.Sgd, device);
+            int? resumed = null;
+            if (msg.ResumePath is not null)
+                resumed = ModelFiles.Restore(msg.ResumePath, model!, trainer!.Optimizer, includeHead: false, expectedArch: msg.Arch);
+            ModelFiles.Save(msg.OutPath, model!, trainer!.Optimizer, epoch: resumed ?? 0, msg.Arch);
+            stateFile = msg.OutPath;
+            Sender.Tell(new ModelInitialized(msg.OutPath, resumed));
+        }
+        catch (Exception e) { Sender.Tell(new TrainingFailed(-1, e.Message)); }
+    }
+
+    void Reset(DeepClusterNet m, SgdSettings sgd, Device device)
+    {
+        trainer?.Dispose();
+        model?.Dispose();
+        model = m;
+        trainer = new Trainer(m, sgd, device);
+    }
+
+    void Start(TrainEpoch msg)
+    {
+        try
+        {
+            job = msg; requester = Sender;
+            var device = TorchRuntime.ResolveDevice(msg.Device);
+            if (model is null || stateFile != msg.StartModelPath || msg.StartIteration > 0)
+            {
+                Reset(ModelFactory.Create(msg.Arch, msg.Sobel, numClasses: 0).to(device), msg.Sgd, device);
+                trainer!.ResetHead(msg.Clusters);
+                ModelFiles.Restore(msg.StartModelPath, model!, trainer.Optimizer, includeHead: msg.StartIteration > 0, expectedArch: msg.Arch);
+            }
+            else trainer!.ResetHead(msg.Clusters);
+            iteration = msg.StartIteration;
+            lossSum = msg.LossSum; lossCount = msg.LossCount; images = 0;
+            clock = Stopwatch.StartNew();
+            consumer.Open(new OpenStream($"train-{msg.Epoch}-{Guid.NewGuid():N}", msg.Dataset, TransformKind.Training,
+                model!.InputSize, msg.BatchSize, msg.Workers, msg.Seed, msg.Epoch, msg.OrderPath, msg.LabelsPath,
+                StartBatch: msg.StartIteration), Self);
+        }
+        catch (Exception e) { Fail(e.Message); }
+    }
+
+    void OnBatch(BatchLoaded b)
+    {
+        try
+        {
+            batchesPerEpoch = consumer.Opened!.Batches + job!.StartIteration;
+            long n = (long)batchesPerEpoch * job.Epoch + iteration;
+            if (n % job.CheckpointEvery == 0 && !(iteration == job.StartIteration && job.StartIteration > 0))
+            {
+                var path = Path.Combine(job.CheckpointsDir, $"checkpoint_{n / job.CheckpointEvery}.pth.tar");
+                ModelFiles.Save(path, model!, trainer!.Optimizer, job.Epoch + 1, job.Arch);
+                requester.Tell(new IterationCheckpointed(job.Epoch, iteration, path, lossSum, lossCount));
+            }
+            float loss;
+            using (var x = tensor(b.Images, b.Shape))
+            using (var y = tensor(b.Labels))
+                loss = trainer!.Step(x, y);
+            lossSum += loss * b.Labels.Length;
+            lossCount += b.Labels.Length;
+            images += b.Labels.Length;
+            iteration++;
+            consumer.Consumed(b, Self);
+            Context.System.EventStream.Publish(new PhaseProgress(job.Epoch, Phase.Training, iteration, batchesPerEpoch,
+                images / Math.Max(1e-9, clock.Elapsed.TotalSeconds), "img", $"loss {lossSum / Math.Max(1, lossCount):F3}"));
+        }
+        catch (Exception e) { consumer.Close(Self); Fail(e.Message); }
+    }
+
+    void Finish()
+    {
+        try
+        {
+            ModelFiles.Save(job!.EpochModelPath, model!, trainer!.Optimizer, job.Epoch + 1, job.Arch);
+            stateFile = job.EpochModelPath;
+            var seconds = clock.Elapsed.TotalSeconds;
+            requester.Tell(new EpochTrained(job.Epoch, job.EpochModelPath, lossSum / Math.Max(1, lossCount), seconds,
+                images / Math.Max(1e-9, seconds), iteration));
+        }
+        catch (Exception e) { Fail(e.Message); }
+    }
+
+    void Fail(string error)
+    {
+        log.Error("training failed: {0}", error);
+        stateFile = null;   // the in-memory state can no longer be trusted
+        requester?.Tell(new TrainingFailed(job?.Epoch ?? -1, error));
+    }
+
+    protected override void PostStop()
+    {
+        trainer?.Dispose();
+        model?.Dispose();
+        base.PostStop();
+    }
+}

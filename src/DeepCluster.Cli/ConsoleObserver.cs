@@ -1,0 +1,98 @@
+using System.Globalization;
+using DeepCluster.Actors.Hosting;
+using DeepCluster.Actors.Progress;
+using Spectre.Console;
+
+namespace DeepCluster.Cli;
+
+/// <summary>
+/// Shows the pipeline's progress: Spectre.Console progress bars (images/s, ETA) on a terminal, plain periodic
+/// lines when the output is a file or a CI log.
+/// </summary>
+public abstract class ConsoleObserver : IExperimentObserver, IDisposable
+{
+    public static ConsoleObserver Create(bool verbose) =>
+        !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive
+            ? new LiveObserver() : new PlainObserver(TimeSpan.FromSeconds(10));
+
+    public abstract void OnProgress(PhaseProgress p);
+    public abstract void OnLog(string line);
+    public virtual void Finish() { }
+    public virtual void Dispose() { }
+
+    protected static string Describe(PhaseProgress p) =>
+        string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch} {p.Phase.ToString().ToLowerInvariant(),-10}") +
+        (p.Rate > 0 ? string.Create(CultureInfo.InvariantCulture, $" {p.Rate,7:F0} {p.Unit}/s") : "") +
+        (p.Detail is null ? "" : "  " + p.Detail);
+
+    /// <summary>A line per phase every <c>interval</c> and when the phase ends.</summary>
+    sealed class PlainObserver(TimeSpan interval) : ConsoleObserver
+    {
+        readonly Dictionary<(int, Phase), DateTime> last = new();
+        readonly object gate = new();
+
+        public override void OnProgress(PhaseProgress p)
+        {
+            lock (gate)
+            {
+                var key = (p.Epoch, p.Phase);
+                var now = DateTime.UtcNow;
+                var end = p.Done >= p.Total;
+                if (!end && last.TryGetValue(key, out var t) && now - t < interval) return;
+                last[key] = now;
+                Console.WriteLine($"{Describe(p)}  {p.Done}/{p.Total}");
+            }
+        }
+
+        public override void OnLog(string line) { lock (gate) Console.WriteLine(line); }
+    }
+
+    /// <summary>A Spectre.Console live progress display, one bar per phase of the running epoch.</summary>
+    sealed class LiveObserver : ConsoleObserver
+    {
+        readonly Dictionary<(int, Phase), ProgressTask> tasks = new();
+        readonly object gate = new();
+        readonly TaskCompletionSource stop = new();
+        readonly Task display;
+        ProgressContext? context;
+        readonly TaskCompletionSource ready = new();
+
+        public LiveObserver()
+        {
+            display = AnsiConsole.Progress()
+                .AutoClear(false)
+                .HideCompleted(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                         new RemainingTimeColumn(), new SpinnerColumn())
+                .StartAsync(async ctx => { context = ctx; ready.TrySetResult(); await stop.Task; });
+            ready.Task.Wait(TimeSpan.FromSeconds(5));
+        }
+
+        public override void OnProgress(PhaseProgress p)
+        {
+            lock (gate)
+            {
+                if (context is null) return;
+                if (!tasks.TryGetValue((p.Epoch, p.Phase), out var task))
+                    tasks[(p.Epoch, p.Phase)] = task = context.AddTask(Markup.Escape(Describe(p)), maxValue: Math.Max(1, p.Total));
+                task.MaxValue = Math.Max(1, p.Total);
+                task.Value = p.Done;
+                task.Description = Markup.Escape(Describe(p));
+                if (p.Done >= p.Total) task.StopTask();
+            }
+        }
+
+        public override void OnLog(string line)
+        {
+            lock (gate) AnsiConsole.MarkupLine(Markup.Escape(line));
+        }
+
+        public override void Finish()
+        {
+            stop.TrySetResult();
+            display.Wait(TimeSpan.FromSeconds(5));
+        }
+
+        public override void Dispose() => Finish();
+    }
+}

@@ -1,0 +1,22 @@
+using DeepCluster.Actors.Hosting;
+using DeepCluster.Core.Data;
+using DeepCluster.Core.Experiment;
+using DeepCluster.Core.Native;
+
+namespace DeepCluster.Cli;
+
+/// <summary>Bad input becomes one clear line on stderr and a non-zero exit code, never a stack trace.</summary>
+public static class Errors
+{
+    public const int UserError = 2;
+
+    public static int Fail(string message)
+    {
+        Console.Error.WriteLine($"deepcluster: {message}");
+        return UserError;
+    }
+
+    public static bool IsUserError(Exception e) => e is ArgumentException or FileNotFoundException or DirectoryNotFoundException
+        or InvalidDataException or ExperimentMismatchException or ExperimentLockedException or TorchLoadException
+        or UnauthorizedAccessException or ImageDecodeException or IOException;
+}

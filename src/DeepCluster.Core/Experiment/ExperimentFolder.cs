@@ -1,0 +1,97 @@
+using System.Text;
+using System.Text.Json;
+using DeepCluster.Core.IO;
+
+namespace DeepCluster.Core.Experiment;
+
+/// <summary>
+/// The layout of an experiment folder (<c>--exp</c>): the published outputs (<c>checkpoint.pth.tar</c>,
+/// <c>checkpoints/checkpoint_N.pth.tar</c>, <c>clusters</c>) plus <c>config.json</c>, <c>metrics.jsonl</c>, the log,
+/// the SQLite journal and <c>work/</c> for the epoch's intermediate artefacts (features, assignments, sampler order).
+/// Every file is written atomically (temp + rename), so a killed run never leaves a half-written file behind.
+/// </summary>
+public sealed class ExperimentFolder
+{
+    public string Root { get; }
+    public string ConfigPath => Path.Combine(Root, "config.json");
+    public string JournalPath => Path.Combine(Root, "experiment.db");
+    public string CheckpointPath => Path.Combine(Root, "checkpoint.pth.tar");
+    public string CheckpointsDir => Path.Combine(Root, "checkpoints");
+    public string ClustersPath => Path.Combine(Root, "clusters");
+    public string MetricsPath => Path.Combine(Root, "metrics.jsonl");
+    public string LogPath => Path.Combine(Root, "train.log");
+    public string WorkDir => Path.Combine(Root, "work");
+    public string LockPath => Path.Combine(Root, ".lock");
+
+    public ExperimentFolder(string root) => Root = Path.GetFullPath(root);
+
+    /// <summary>Checkpoint written every <c>--checkpoints</c> iterations, named as main.py names it.</summary>
+    public string IterationCheckpoint(long number) => Path.Combine(CheckpointsDir, $"checkpoint_{number}.pth.tar");
+    public string EpochDir(int epoch) => Path.Combine(WorkDir, $"epoch_{epoch:D4}");
+    public string FeaturesPath(int epoch) => Path.Combine(EpochDir(epoch), "features.npy");
+    public string AssignmentsPath(int epoch) => Path.Combine(EpochDir(epoch), "assignments.npy");
+    public string SamplerOrderPath(int epoch) => Path.Combine(EpochDir(epoch), "order.npy");
+    public string SamplerLabelsPath(int epoch) => Path.Combine(EpochDir(epoch), "labels.npy");
+    /// <summary>The model at the end of an epoch: what the next epoch's feature pass starts from.</summary>
+    public string EpochModelPath(int epoch) => Path.Combine(EpochDir(epoch), "model_end.pth.tar");
+
+    public bool HasConfig => File.Exists(ConfigPath);
+
+    public TrainConfig? ReadConfig()
+    {
+        if (!HasConfig) return null;
+        try { return JsonSerializer.Deserialize<TrainConfig>(File.ReadAllText(ConfigPath), TrainConfig.Json); }
+        catch (JsonException e) { throw new InvalidDataException($"{ConfigPath}: not a DeepCluster experiment configuration ({e.Message})."); }
+    }
+
+    /// <summary>
+    /// Makes the folder (if needed) and records <paramref name="config"/>; a folder already made for a different
+    /// configuration is refused with the differing settings named, and nothing in it is touched.
+    /// </summary>
+    public void Prepare(TrainConfig config)
+    {
+        var existing = ReadConfig();
+        if (existing is not null)
+        {
+            var diff = existing.IdentityDifferences(config);
+            if (diff.Count > 0)
+                throw new ExperimentMismatchException(
+                    $"{Root} holds an experiment with a different configuration:\n  " + string.Join("\n  ", diff) +
+                    "\nUse another --exp folder, or the same settings to continue it.");
+        }
+        Directory.CreateDirectory(Root);
+        Directory.CreateDirectory(CheckpointsDir);
+        Directory.CreateDirectory(WorkDir);
+        WriteConfig(config);
+    }
+
+    public void WriteConfig(TrainConfig config) =>
+        AtomicFile.Write(ConfigPath, s => JsonSerializer.Serialize(s, config, TrainConfig.Json));
+
+    /// <summary>Rewrites <c>metrics.jsonl</c> from the durable list of epochs (one JSON object per line).</summary>
+    public void WriteMetrics(IEnumerable<EpochMetrics> epochs)
+    {
+        var sb = new StringBuilder();
+        foreach (var m in epochs) sb.Append(JsonSerializer.Serialize(m, MetricsJson)).Append('\n');
+        AtomicFile.Write(MetricsPath, s => s.Write(Encoding.UTF8.GetBytes(sb.ToString())));
+    }
+
+    public IReadOnlyList<EpochMetrics> ReadMetrics() => !File.Exists(MetricsPath)
+        ? []
+        : File.ReadAllLines(MetricsPath).Where(l => l.Length > 0)
+              .Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, MetricsJson)!).ToList();
+
+    /// <summary>Removes the intermediate artefacts of epochs before <paramref name="epoch"/>.</summary>
+    public void PruneWork(int epoch)
+    {
+        if (!Directory.Exists(WorkDir)) return;
+        foreach (var dir in Directory.GetDirectories(WorkDir, "epoch_*"))
+            if (int.TryParse(Path.GetFileName(dir)["epoch_".Length..], out var e) && e < epoch)
+                Directory.Delete(dir, recursive: true);
+    }
+
+    public static readonly JsonSerializerOptions MetricsJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+}
+
+/// <summary>The experiment folder belongs to a different configuration.</summary>
+public sealed class ExperimentMismatchException(string message) : Exception(message);

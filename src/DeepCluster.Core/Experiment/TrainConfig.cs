@@ -1,0 +1,105 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DeepCluster.Core.Experiment;
+
+/// <summary>
+/// Everything a DeepCluster run is configured with: the flags of the published <c>main.py</c>, same names and defaults,
+/// plus the data format, device and clustering details this port adds. Immutable; stored as <c>config.json</c> in the
+/// experiment folder.
+/// </summary>
+public sealed record TrainConfig
+{
+    /// <summary>Path to the dataset (ImageFolder root, or a folder of IDX files).</summary>
+    public required string Data { get; init; }
+    public string Arch { get; init; } = "alexnet";
+    public bool Sobel { get; init; }
+    public string Clustering { get; init; } = "Kmeans";
+    public int NmbCluster { get; init; } = 10000;
+    public double Lr { get; init; } = 0.05;
+    public double Wd { get; init; } = -5;
+    public double Reassign { get; init; } = 1.0;
+    public int Workers { get; init; } = 4;
+    public int Epochs { get; init; } = 200;
+    public int StartEpoch { get; init; }
+    public int Batch { get; init; } = 256;
+    public double Momentum { get; init; } = 0.9;
+    public string? Resume { get; init; }
+    public int Checkpoints { get; init; } = 25000;
+    public int Seed { get; init; } = 31;
+    public required string Exp { get; init; }
+    public bool Verbose { get; init; }
+
+    /// <summary>cpu, cuda or cuda:N; null = cuda when available.</summary>
+    public string? Device { get; init; }
+    /// <summary>auto, imagefolder or idx.</summary>
+    public string DataFormat { get; init; } = "auto";
+    /// <summary>Use only the first N images (in dataset order), e.g. 10 000 for the benchmark's fmnist-10k.</summary>
+    public int? Limit { get; init; }
+    /// <summary>IDX split: train or t10k.</summary>
+    public string Split { get; init; } = "train";
+    /// <summary>PCA output dimension before clustering (256 in the paper).</summary>
+    public int Pca { get; init; } = 256;
+    /// <summary>k-means iterations (20 in the paper).</summary>
+    public int Niter { get; init; } = 20;
+    /// <summary>Skip unreadable images (reported) instead of failing.</summary>
+    public bool SkipBadFiles { get; init; }
+
+    /// <summary>
+    /// The settings that define what an experiment computes. A folder made with one of these different cannot be
+    /// continued with another: the run would mix two experiments.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Identity() => new SortedDictionary<string, string>
+    {
+        ["data"] = Path.GetFullPath(Data),
+        ["arch"] = Arch,
+        ["sobel"] = Sobel.ToString(),
+        ["clustering"] = Clustering,
+        ["nmb_cluster"] = NmbCluster.ToString(),
+        ["lr"] = Lr.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        ["wd"] = Wd.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        ["reassign"] = Reassign.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        ["batch"] = Batch.ToString(),
+        ["momentum"] = Momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        ["seed"] = Seed.ToString(),
+        ["data_format"] = DataFormat,
+        ["limit"] = Limit?.ToString() ?? "all",
+        ["split"] = Split,
+        ["pca"] = Pca.ToString(),
+        ["niter"] = Niter.ToString(),
+    };
+
+    /// <summary>Names of the identity settings that differ between two configurations, with both values.</summary>
+    public IReadOnlyList<string> IdentityDifferences(TrainConfig other)
+    {
+        var a = Identity(); var b = other.Identity();
+        return a.Keys.Where(k => a[k] != b[k]).Select(k => $"{k}: {a[k]} (folder) vs {b[k]} (now)").ToList();
+    }
+
+    /// <summary>Checks values a user can get wrong; the message names the flag and the value.</summary>
+    public void Validate()
+    {
+        if (NmbCluster <= 0) throw new ArgumentException($"--nmb_cluster {NmbCluster}: must be positive.");
+        if (Batch <= 0) throw new ArgumentException($"--batch {Batch}: must be positive.");
+        if (Workers < 0) throw new ArgumentException($"--workers {Workers}: must be 0 or more.");
+        if (Epochs <= 0) throw new ArgumentException($"--epochs {Epochs}: must be positive.");
+        if (StartEpoch < 0) throw new ArgumentException($"--start_epoch {StartEpoch}: must be 0 or more.");
+        if (Checkpoints <= 0) throw new ArgumentException($"--checkpoints {Checkpoints}: must be positive.");
+        if (Lr <= 0) throw new ArgumentException($"--lr {Lr}: must be positive.");
+        if (Reassign <= 0) throw new ArgumentException($"--reassign {Reassign}: must be positive.");
+        if (Clustering is not ("Kmeans" or "PIC")) throw new ArgumentException($"--clustering {Clustering}: choose Kmeans or PIC.");
+        if (DataFormat is not ("auto" or "imagefolder" or "idx")) throw new ArgumentException($"--data-format {DataFormat}: choose auto, imagefolder or idx.");
+        if (Limit is <= 0) throw new ArgumentException($"--limit {Limit}: must be positive.");
+        if (Pca <= 0) throw new ArgumentException($"--pca {Pca}: must be positive.");
+        if (Niter <= 0) throw new ArgumentException($"--niter {Niter}: must be positive.");
+        if (!Models.ModelFactory.Architectures.Contains(Arch))
+            throw new ArgumentException($"--arch {Arch}: unknown architecture; choose one of {string.Join(", ", Models.ModelFactory.Architectures)}.");
+    }
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+}
