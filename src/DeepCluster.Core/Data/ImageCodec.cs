@@ -6,7 +6,8 @@ namespace DeepCluster.Core.Data;
 /// <summary>
 /// Decodes image files to <see cref="RgbImage"/> and encodes PNGs with SkiaSharp, matching PIL's
 /// <c>Image.open(path).convert("RGB")</c>: grey is copied to three channels, alpha is dropped
-/// (not composited), no colour management and no EXIF rotation.
+/// (not composited), no colour management and no EXIF rotation. Binary PGM/PPM go through <see cref="PnmCodec"/>;
+/// TIFF is not decoded (SkiaSharp has no TIFF codec) and fails with a message saying so.
 /// </summary>
 public static class ImageCodec
 {
@@ -16,6 +17,14 @@ public static class ImageCodec
     /// missing, unreadable, not an image, or truncated.</summary>
     public static RgbImage Decode(string path)
     {
+        if (path.EndsWith(".ppm", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pgm", StringComparison.OrdinalIgnoreCase))
+        {
+            byte[] bytes;
+            try { bytes = File.ReadAllBytes(path); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ImageDecodeException(path, $"cannot read ({e.Message})", e); }
+            if (PnmCodec.IsPnm(bytes)) return PnmCodec.Decode(bytes, path);
+            return Decode(bytes, path);
+        }
         SKCodec? codec;
         SKCodecResult result;
         try { codec = SKCodec.Create(path, out result); }
@@ -23,6 +32,8 @@ public static class ImageCodec
         if (codec == null)
         {
             if (!File.Exists(path)) throw new ImageDecodeException(path, "file not found");
+            if (path.EndsWith(".tif", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tiff", StringComparison.OrdinalIgnoreCase))
+                throw new ImageDecodeException(path, "TIFF is not supported by SkiaSharp; convert the file to PNG");
             throw new ImageDecodeException(path, $"not a decodable image ({result})");
         }
         using (codec) return Decode(codec, path);
@@ -41,6 +52,12 @@ public static class ImageCodec
     {
         try
         {
+            if (path.EndsWith(".ppm", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pgm", StringComparison.OrdinalIgnoreCase))
+            {
+                Span<byte> head = stackalloc byte[2];
+                using var f = File.OpenRead(path);
+                if (f.Read(head) == 2 && PnmCodec.IsPnm(head)) return true;
+            }
             using var codec = SKCodec.Create(path, out _);
             return codec != null && codec.Info.Width > 0 && codec.Info.Height > 0;
         }
