@@ -1,0 +1,23 @@
+namespace DeepCluster.Core.Data;
+
+/// <summary>
+/// A random-access set of RGB images, decoded on demand (DeepCluster decodes every image every epoch).
+/// Implementations must be safe to call <see cref="Load"/> from several threads at once.
+/// </summary>
+public interface IImageDataset
+{
+    /// <summary>Number of samples.</summary>
+    int Count { get; }
+
+    /// <summary>Class names; label <c>k</c> means <c>Classes[k]</c>. Empty when unknown.</summary>
+    IReadOnlyList<string> Classes { get; }
+
+    /// <summary>Label of each sample, or null when the dataset has none.</summary>
+    int[]? Labels { get; }
+
+    /// <summary>Decodes sample <paramref name="index"/> as RGB; throws <see cref="ImageDecodeException"/> naming the file on failure.</summary>
+    RgbImage Load(int index);
+
+    /// <summary>Where sample <paramref name="index"/> comes from (a path, or a file and record number), for messages.</summary>
+    string Describe(int index);
+}
