@@ -52,15 +52,9 @@ public sealed class DataLoaderActor : ReceiveActor
             var transform = DeepClusterTransforms.For(msg.Transform == TransformKind.Training, msg.InputSize);
             int[]? order = msg.OrderPath is null ? null : NpyFile.ReadInt64(msg.OrderPath).Select(v => checked((int)v)).ToArray();
             int[]? labels = msg.LabelsPath is null ? null : NpyFile.ReadInt64(msg.LabelsPath).Select(v => checked((int)v)).ToArray();
-            var skipSamples = msg.StartBatch * msg.BatchSize;
-            if (order is not null && skipSamples > 0)
-            {
-                order = order.Skip(skipSamples).ToArray();
-                labels = labels?.Skip(skipSamples).ToArray();
-            }
             var loader = new BatchLoader(dataset, transform, order, msg.BatchSize, workers: Math.Max(1, msg.Workers),
                 prefetch: 3, seed: msg.Seed, epoch: msg.Epoch, labels: labels, skipBadFiles: msg.Dataset.SkipBadFiles,
-                firstPosition: skipSamples);
+                startBatch: msg.StartBatch);
             var cts = new CancellationTokenSource();
             var s = new Stream(msg.StreamId, Sender, loader.GetAsyncEnumerator(cts.Token), cts) { Loader = loader };
             Close(msg.StreamId);

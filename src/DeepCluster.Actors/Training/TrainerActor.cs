@@ -121,8 +121,8 @@ public sealed class TrainerActor : ReceiveActor
     {
         try
         {
-            batchesPerEpoch = consumer.Opened!.Batches + job!.StartIteration;
-            long n = (long)batchesPerEpoch * job.Epoch + iteration;
+            batchesPerEpoch = consumer.Opened!.Batches;
+            long n = (long)batchesPerEpoch * job!.Epoch + iteration;
             if (n % job.CheckpointEvery == 0 && !(iteration == job.StartIteration && job.StartIteration > 0))
             {
                 var path = Path.Combine(job.CheckpointsDir, $"checkpoint_{n / job.CheckpointEvery}.pth.tar");

@@ -30,6 +30,8 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
     public int Prefetch { get; }
     /// <summary>Drop the last, incomplete batch.</summary>
     public bool DropLast { get; }
+    /// <summary>First batch an enumeration yields (0 = the whole epoch).</summary>
+    public int StartBatch { get; }
     /// <summary>Run seed for augmentation.</summary>
     public long Seed { get; }
     /// <summary>Epoch, mixed into augmentation seeds.</summary>
@@ -57,9 +59,14 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
     /// <param name="epoch">Epoch number, mixed into augmentation seeds.</param>
     /// <param name="labels">Label of each position of <paramref name="order"/> (e.g. cluster assignments); null uses the dataset's labels, or -1.</param>
     /// <param name="skipBadFiles">Skip samples that throw <see cref="ImageDecodeException"/> instead of failing.</param>
+    /// <param name="startBatch">First batch to yield (resuming inside an epoch); earlier batches are never decoded and
+    /// later ones get the same augmentation as in an uninterrupted run.</param>
     public BatchLoader(IImageDataset dataset, Compose transform, int[]? order, int batchSize, int workers = 2, int prefetch = 3,
-                       bool dropLast = false, long seed = 0, int epoch = 0, int[]? labels = null, bool skipBadFiles = false)
+                       bool dropLast = false, long seed = 0, int epoch = 0, int[]? labels = null, bool skipBadFiles = false,
+                       int startBatch = 0)
     {
+        if (startBatch < 0) throw new ArgumentOutOfRangeException(nameof(startBatch), "start batch must be 0 or more");
+        StartBatch = startBatch;
         _dataset = dataset ?? throw new ArgumentNullException(nameof(dataset));
         _transform = transform ?? throw new ArgumentNullException(nameof(transform));
         if (!transform.ProducesTensor) throw new ArgumentException("the transform must end in ToTensor (optionally Normalize)", nameof(transform));
@@ -91,7 +98,7 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
         var done = Channel.CreateUnbounded<(int Number, Batch? Batch, ExceptionDispatchInfo? Error)>(
             new UnboundedChannelOptions { SingleReader = true });
         using var slots = new SemaphoreSlim(Prefetch);
-        int next = -1;
+        int next = StartBatch - 1;
         var workers = new Task[Workers];
         for (int w = 0; w < Workers; w++)
             workers[w] = Task.Run(async () =>
@@ -112,7 +119,7 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
         var waiting = new Dictionary<int, (Batch? Batch, ExceptionDispatchInfo? Error)>();
         try
         {
-            for (int b = 0; b < batches; b++)
+            for (int b = StartBatch; b < batches; b++)
             {
                 (Batch? Batch, ExceptionDispatchInfo? Error) item;
                 while (!waiting.Remove(b, out item))

@@ -66,6 +66,21 @@ public class BatchLoaderTests
     }
 
     [Fact]
+    public void StartingAtABatchGivesTheRestOfTheEpochUnchanged()
+    {
+        var ds = Images(40);
+        var order = Shuffled(40, 2);
+        var full = Collect(new BatchLoader(ds, Augment(), order, batchSize: 8, workers: 2, seed: 9, epoch: 1));
+        var tail = Collect(new BatchLoader(ds, Augment(), order, batchSize: 8, workers: 2, seed: 9, epoch: 1, startBatch: 3));
+        Assert.Equal(full.Count - 3, tail.Count);
+        for (int b = 0; b < tail.Count; b++)
+        {
+            Assert.Equal(full[b + 3].Indices, tail[b].Indices);
+            Assert.Equal(full[b + 3].Images, tail[b].Images);
+        }
+    }
+
+    [Fact]
     public async Task DropLastPositionLabelsAndMultiCrop()
     {
         var ds = Images(10);

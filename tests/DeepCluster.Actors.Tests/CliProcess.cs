@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace DeepCluster.Actors.Tests;
+
+/// <summary>Runs the built `deepcluster` program as a child process, so a test can kill it with SIGKILL.</summary>
+public sealed class CliProcess : IDisposable
+{
+    readonly Process process;
+    readonly StringBuilder output = new();
+    readonly List<string> lines = new();
+    readonly object gate = new();
+
+    public static string FashionMnist => "/usr/share/datasets/fashion-mnist";
+
+    /// <summary>The CLI's own build output, next to this test assembly's configuration (Debug/Release).</summary>
+    public static string Executable
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            var configuration = dir.Parent!.Name;   // bin/<Configuration>/<tfm>/
+            var root = dir;
+            while (root is not null && !File.Exists(Path.Combine(root.FullName, "DeepCluster.Actors.sln"))) root = root.Parent;
+            if (root is null) throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
+            var exe = Path.Combine(root.FullName, "src", "DeepCluster.Cli", "bin", configuration, dir.Name, "deepcluster");
+            if (!File.Exists(exe)) throw new FileNotFoundException("build the CLI first: " + exe);
+            return exe;
+        }
+    }
+
+    public CliProcess(params string[] args)
+    {
+        var psi = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_gcServer"] = "0";
+        process = new Process { StartInfo = psi };
+        process.OutputDataReceived += (_, e) => Add(e.Data);
+        process.ErrorDataReceived += (_, e) => Add(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    void Add(string? line)
+    {
+        if (line is null) return;
+        lock (gate) { lines.Add(line); output.AppendLine(line); Monitor.PulseAll(gate); }
+    }
+
+    public string Output { get { lock (gate) return output.ToString(); } }
+    public bool Exited => process.HasExited;
+
+    /// <summary>Waits until a line contains <paramref name="text"/>; false if the process ended first or time ran out.</summary>
+    public bool WaitForLine(string text, TimeSpan timeout)
+    {
+        var end = DateTime.UtcNow + timeout;
+        lock (gate)
+        {
+            int seen = 0;
+            while (DateTime.UtcNow < end)
+            {
+                for (; seen < lines.Count; seen++) if (lines[seen].Contains(text)) return true;
+                if (process.HasExited) { Monitor.Wait(gate, 200); if (seen >= lines.Count) return false; continue; }
+                Monitor.Wait(gate, 200);
+            }
+        }
+        return false;
+    }
+
+    /// <summary>SIGKILL, like `kill -9`: no shutdown code runs.</summary>
+    public void KillHard()
+    {
+        if (!process.HasExited) process.Kill(entireProcessTree: true);
+        process.WaitForExit(30_000);
+    }
+
+    public int WaitForExit(TimeSpan timeout)
+    {
+        if (!process.WaitForExit((int)timeout.TotalMilliseconds)) { KillHard(); throw new TimeoutException("deepcluster did not finish:\n" + Output); }
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
+    public void Dispose() { KillHard(); process.Dispose(); }
+}

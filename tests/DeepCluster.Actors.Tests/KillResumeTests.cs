@@ -1,0 +1,64 @@
+using System.Text.Json;
+using DeepCluster.Core.Experiment;
+using DeepCluster.Core.Tests.Support;
+
+namespace DeepCluster.Actors.Tests;
+
+/// <summary>
+/// The issue's crash test: a short run is killed with SIGKILL during the feature pass, clustering and training,
+/// resumed each time with the same command, and must end with every epoch done exactly once and loadable outputs.
+/// </summary>
+public class KillResumeTests
+{
+    static string[] Args(string exp, int epochs) =>
+    [
+        "train", CliProcess.FashionMnist, "--arch", "alexnet_small", "--sobel", "--k", "10", "--epochs", epochs.ToString(),
+        "--batch", "64", "--limit", "1024", "--checkpoints", "4", "--workers", "2", "--exp", exp, "--device", "cpu",
+        "--seed", "5", "--pca", "64",
+    ];
+
+    [Fact]
+    public void KilledAtEveryPhaseResumesWithoutLosingOrRepeatingAnEpoch()
+    {
+        using var dir = new TempDir();
+        var exp = dir.File("exp");
+        var timeout = TimeSpan.FromMinutes(3);
+        // Kill points: while features, clustering and training of epoch 1 are running, then mid-training of epoch 2.
+        foreach (var marker in new[] { "epoch 1 features", "epoch 1 clustering", "epoch 1 training", "epoch 2 training" })
+        {
+            using var run = new CliProcess(Args(exp, 3));
+            var seen = run.WaitForLine(marker, timeout);
+            Assert.True(seen, $"never saw '{marker}':\n{run.Output}");
+            if (marker == "epoch 2 training") Thread.Sleep(700);   // somewhere inside the epoch, maybe mid-checkpoint
+            run.KillHard();
+        }
+        using (var last = new CliProcess(Args(exp, 3)))
+        {
+            var code = last.WaitForExit(timeout);
+            Assert.True(code == 0, last.Output);
+            Assert.Contains("resuming", last.Output);
+        }
+
+        var folder = new ExperimentFolder(exp);
+        var metrics = folder.ReadMetrics();
+        Assert.Equal(new[] { 0, 1, 2 }, metrics.Select(m => m.Epoch));
+        Assert.All(metrics, m => Assert.True(m.ConvnetLoss > 0 && m.TrainingSeconds > 0));
+        Assert.All(metrics.Skip(1), m => Assert.NotNull(m.NmiPrevious));
+        Assert.All(metrics, m => Assert.NotNull(m.NmiLabels));
+        Assert.True(File.Exists(folder.IterationCheckpoint(0)));
+
+        var py = PythonPeer.Run(PythonModels.Preamble + """
+            import pickle
+            exp = sys.argv[1]
+            ck = torch.load(exp + '/checkpoint.pth.tar', map_location='cpu')
+            sd = ck['state_dict']
+            m = ARCHS['alexnet_small'](sobel=True, out=sd['top_layer.weight'].shape[0])
+            m.load_state_dict(sd, strict=True)
+            print('epoch', ck['epoch'], ck['arch'])
+            log = pickle.load(open(exp + '/clusters', 'rb'))
+            print('clusters', len(log), len(log[0]), sum(len(c) for c in log[-1]))
+            """, exp);
+        Assert.Contains("epoch 3 alexnet_small", py);
+        Assert.Contains("clusters 3 10 1024", py);
+    }
+}
