@@ -1,0 +1,58 @@
+namespace DeepCluster.Core.IO;
+
+/// <summary>
+/// Writes a file so that readers never see it half-written: the content goes to a temporary
+/// file in the same folder, which is flushed to disk and then renamed over the destination.
+/// </summary>
+/// <example><code>
+/// using (var f = new AtomicFile(path)) { f.Stream.Write(bytes); f.Commit(); }
+/// </code></example>
+public sealed class AtomicFile : IDisposable
+{
+    readonly string _tmp;
+    bool _done;
+
+    /// <summary>The destination path (full).</summary>
+    public string Path { get; }
+
+    /// <summary>The stream over the temporary file; write the whole content here, then call <see cref="Commit"/>.</summary>
+    public FileStream Stream { get; }
+
+    /// <summary>Creates the temporary file next to <paramref name="path"/> (creating the folder if needed).</summary>
+    public AtomicFile(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        var dir = System.IO.Path.GetDirectoryName(Path)!;
+        Directory.CreateDirectory(dir);
+        _tmp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(Path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        Stream = new FileStream(_tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
+    }
+
+    /// <summary>Flushes the content to disk and renames the temporary file over <see cref="Path"/>.</summary>
+    public void Commit()
+    {
+        if (_done) throw new InvalidOperationException($"{Path}: already committed or disposed.");
+        Stream.Flush(flushToDisk: true);
+        Stream.Dispose();
+        File.Move(_tmp, Path, overwrite: true);
+        _done = true;
+    }
+
+    /// <summary>Without a prior <see cref="Commit"/>, removes the temporary file and leaves <see cref="Path"/> as it was.</summary>
+    public void Dispose()
+    {
+        Stream.Dispose();
+        if (_done) return;
+        _done = true;
+        try { File.Delete(_tmp); } catch { /* best effort */ }
+    }
+
+    /// <summary>Runs <paramref name="write"/> on the temporary stream and commits; nothing changes at <paramref name="path"/> if it throws.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        using var f = new AtomicFile(path);
+        write(f.Stream);
+        f.Commit();
+    }
+}
