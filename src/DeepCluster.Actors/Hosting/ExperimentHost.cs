@@ -27,6 +27,7 @@ public static class ExperimentHost
     {
         var folder = new ExperimentFolder(config.Exp);
         var hocon = PipelineHosting.LoadConfig(hoconPath);
+        folder.CheckCompatible(config);
         Directory.CreateDirectory(folder.Root);
         using var folderLock = FolderLock.Acquire(folder);
         folder.Prepare(config);

@@ -50,6 +50,16 @@ public sealed class ExperimentFolder
     /// </summary>
     public void Prepare(TrainConfig config)
     {
+        CheckCompatible(config);
+        Directory.CreateDirectory(Root);
+        Directory.CreateDirectory(CheckpointsDir);
+        Directory.CreateDirectory(WorkDir);
+        WriteConfig(config);
+    }
+
+    /// <summary>Refuses (without writing anything) a folder that holds an experiment of another configuration.</summary>
+    public void CheckCompatible(TrainConfig config)
+    {
         var existing = ReadConfig();
         if (existing is not null)
         {
@@ -59,10 +69,6 @@ public sealed class ExperimentFolder
                     $"{Root} holds an experiment with a different configuration:\n  " + string.Join("\n  ", diff) +
                     "\nUse another --exp folder, or the same settings to continue it.");
         }
-        Directory.CreateDirectory(Root);
-        Directory.CreateDirectory(CheckpointsDir);
-        Directory.CreateDirectory(WorkDir);
-        WriteConfig(config);
     }
 
     public void WriteConfig(TrainConfig config) =>

@@ -1,0 +1,138 @@
+using DeepCluster.Actors.Hosting;
+using DeepCluster.Cli;
+using DeepCluster.Core.Experiment;
+using DeepCluster.Core.Tests.Support;
+
+namespace DeepCluster.Actors.Tests;
+
+/// <summary>`deepcluster train` in-process: a short real run, and every kind of bad input the issue names.</summary>
+[Collection("console")]
+public class TrainCliTests
+{
+    static string[] Small(string exp, params string[] extra) =>
+    [
+        "train", CliProcess.FashionMnist, "--arch", "alexnet_small", "--sobel", "--k", "8", "--epochs", "2", "--batch", "64",
+        "--limit", "512", "--checkpoints", "3", "--workers", "2", "--exp", exp, "--device", "cpu", "--pca", "32", .. extra,
+    ];
+
+    static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Console.SetOut(o); Console.SetError(e);
+        try { return (Cli.Cli.RunAsync(args).GetAwaiter().GetResult(), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+    }
+
+    [Fact]
+    public void ShortRunWritesThePublishedOutputsAndContinuesForMoreEpochs()
+    {
+        using var dir = new TempDir();
+        var exp = dir.File("exp");
+        var (code, output, err) = Run(Small(exp));
+        Assert.True(code == 0, output + err);
+        var folder = new ExperimentFolder(exp);
+        Assert.Equal(new[] { 0, 1 }, folder.ReadMetrics().Select(m => m.Epoch));
+        Assert.True(File.Exists(folder.CheckpointPath));
+        Assert.True(File.Exists(folder.ClustersPath));
+        Assert.True(File.Exists(folder.IterationCheckpoint(0)));
+        Assert.Contains("epoch 1", File.ReadAllText(folder.LogPath));
+
+        // Same folder, more epochs: continues at epoch 2, keeps the first two.
+        (code, output, err) = Run(Small(exp).Select(a => a == "2" ? "3" : a).ToArray());
+        Assert.True(code == 0, output + err);
+        Assert.Equal(new[] { 0, 1, 2 }, folder.ReadMetrics().Select(m => m.Epoch));
+    }
+
+    [Fact]
+    public void MissingDatasetIsAClearError()
+    {
+        using var dir = new TempDir();
+        var (code, _, err) = Run("train", dir.File("nowhere"), "--exp", dir.File("exp"));
+        Assert.Equal(2, code);
+        Assert.Contains("nowhere", err);
+        Assert.False(Directory.Exists(dir.File("exp")));
+    }
+
+    [Fact]
+    public void EmptyDatasetIsAClearError()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("empty"));
+        var (code, _, err) = Run("train", dir.File("empty"), "--exp", dir.File("exp"));
+        Assert.Equal(2, code);
+        Assert.Contains("empty", err);
+    }
+
+    [Fact]
+    public void MoreClustersThanImagesIsRefused()
+    {
+        using var dir = new TempDir();
+        var (code, _, err) = Run(Small(dir.File("exp")).Select(a => a == "8" ? "100000" : a).ToArray());
+        Assert.Equal(2, code);
+        Assert.Contains("--nmb_cluster 100000", err);
+    }
+
+    [Fact]
+    public void ResumeFromAMissingCheckpointIsRefused()
+    {
+        using var dir = new TempDir();
+        var (code, _, err) = Run(Small(dir.File("exp"), "--resume", dir.File("none.pth.tar")));
+        Assert.Equal(2, code);
+        Assert.Contains("--resume", err);
+    }
+
+    [Fact]
+    public void ResumeFromAnotherArchitectureIsRefused()
+    {
+        using var dir = new TempDir();
+        var ck = dir.File("vgg.pth.tar");
+        using (var model = DeepCluster.Core.Models.ModelFactory.Create("alexnet", sobel: false, numClasses: 0))
+        using (var opt = TorchSharp.torch.optim.SGD(model.TrunkParameters(), 0.1, 0.9))
+            DeepCluster.Core.Training.ModelFiles.Save(ck, model, opt, 3, "alexnet");
+        var (code, _, err) = Run(Small(dir.File("exp"), "--resume", ck));
+        Assert.Equal(2, code);
+        Assert.Contains("alexnet", err);
+        Assert.Contains("alexnet_small", err);
+    }
+
+    [Fact]
+    public void AFolderOfAnotherConfigurationIsLeftUntouched()
+    {
+        using var dir = new TempDir();
+        var exp = dir.File("exp");
+        var folder = new ExperimentFolder(exp);
+        folder.Prepare(new TrainConfig { Data = CliProcess.FashionMnist, Exp = exp, Arch = "alexnet_small", NmbCluster = 5, Limit = 512 });
+        var before = Directory.GetFiles(exp, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+        var (code, _, err) = Run(Small(exp));
+        Assert.Equal(2, code);
+        Assert.Contains("nmb_cluster", err);
+        var after = Directory.GetFiles(exp, "*", SearchOption.AllDirectories);
+        Assert.Equal(before.Keys.Order(), after.Order());
+        foreach (var f in after) Assert.Equal(before[f], File.ReadAllBytes(f));
+    }
+
+    [Fact]
+    public void ALockedExperimentIsRefused()
+    {
+        using var dir = new TempDir();
+        var exp = dir.File("exp");
+        Directory.CreateDirectory(exp);
+        using var held = FolderLock.Acquire(new ExperimentFolder(exp));
+        var (code, _, err) = Run(Small(exp));
+        Assert.Equal(2, code);
+        Assert.Contains("in use", err);
+    }
+
+    [Fact]
+    public void HelpReadsLikeThePublishedUsage()
+    {
+        var (code, output, _) = Run("train", "--help");
+        Assert.Equal(0, code);
+        foreach (var flag in new[] { "--arch", "-a", "--sobel", "--clustering", "--nmb_cluster", "--k", "--lr", "--wd", "--reassign",
+                                     "--workers", "--epochs", "--start_epoch", "--batch", "--momentum", "--resume", "--checkpoints",
+                                     "--seed", "--exp", "--verbose", "--device", "--config" })
+            Assert.Contains(flag, output);
+        Assert.Contains("number of cluster for k-means (default: 10000)", output);
+    }
+}
