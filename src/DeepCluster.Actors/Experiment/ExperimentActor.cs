@@ -143,11 +143,11 @@ public sealed class ExperimentActor : ReceivePersistentActor
         double? nmiPrev = null, nmiLabels = null;
         try
         {
-            var current = ToInt(NpyFile.ReadInt64(c.AssignmentsPath));
+            var current = NpyFile.ReadInt64(c.AssignmentsPath);
             if (state.PreviousAssignmentsPath is { } prev && File.Exists(prev))
-                nmiPrev = Nmi.Score(current, ToInt(NpyFile.ReadInt64(prev)));
+                nmiPrev = NormalizedMutualInfo.Score(current, NpyFile.ReadInt64(prev));
             if (state.Features?.TrueLabelsPath is { } lp && File.Exists(lp))
-                nmiLabels = Nmi.Score(current, ToInt(NpyFile.ReadInt64(lp)));
+                nmiLabels = NormalizedMutualInfo.Score(NpyFile.ReadInt64(lp), current);
         }
         catch (Exception e) { log.Warning("NMI not computed: {0}", e.Message); }
         Save(new ClusteringDone(c.Epoch, c.AssignmentsPath, c.Loss, c.NonEmpty, c.Seconds, nmiPrev, nmiLabels));
@@ -208,18 +208,20 @@ public sealed class ExperimentActor : ReceivePersistentActor
 
     void Report(EpochMetrics m)
     {
-        var inv = CultureInfo.InvariantCulture;
-        Say(string.Create(inv, $"epoch {m.Epoch}: {m.EpochSeconds:F1} s (features {m.FeaturesSeconds:F1} s, clustering {m.ClusteringSeconds:F1} s, " +
-            $"training {m.TrainingSeconds:F1} s, {m.TrainImagesPerSecond:F0} img/s), clustering loss {m.ClusteringLoss:F3}, " +
-            $"ConvNet loss {m.ConvnetLoss:F3}" +
-            (m.NmiPrevious is { } p ? $", NMI prev {p:F3}" : "") + (m.NmiLabels is { } l ? $", NMI labels {l:F3}" : "")));
-        if (state.Config!.Verbose)
-        {
-            Say(string.Create(inv, $"###### Epoch [{m.Epoch}] ###### \n Time: {m.EpochSeconds:F3} s\n Clustering loss: {m.ClusteringLoss:F3} \n ConvNet loss: {m.ConvnetLoss:F3}"));
-            if (m.NmiPrevious is { } p) Say(string.Create(inv, $"NMI against previous assignment: {p:F3}"));
-            Say("####################### \n");
-        }
+        var line = $"epoch {m.Epoch}: {F(m.EpochSeconds, 1)} s (features {F(m.FeaturesSeconds, 1)} s, clustering {F(m.ClusteringSeconds, 1)} s, " +
+                   $"training {F(m.TrainingSeconds, 1)} s, {F(m.TrainImagesPerSecond, 0)} img/s), clustering loss {F(m.ClusteringLoss, 3)}, " +
+                   $"ConvNet loss {F(m.ConvnetLoss, 3)}";
+        if (m.NmiPrevious is { } prev) line += $", NMI prev {F(prev, 3)}";
+        if (m.NmiLabels is { } labels) line += $", NMI labels {F(labels, 3)}";
+        Say(line);
+        if (!state.Config!.Verbose) return;
+        // The published per-epoch summary.
+        Say($"###### Epoch [{m.Epoch}] ###### \n Time: {F(m.EpochSeconds, 3)} s\n Clustering loss: {F(m.ClusteringLoss, 3)} \n ConvNet loss: {F(m.ConvnetLoss, 3)}");
+        if (m.NmiPrevious is { } p) Say($"NMI against previous assignment: {F(p, 3)}");
+        Say("####################### \n");
     }
+
+    static string F(double v, int digits) => v.ToString("F" + digits, CultureInfo.InvariantCulture);
 
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
@@ -245,7 +247,6 @@ public sealed class ExperimentActor : ReceivePersistentActor
     void Say(string text) => Context.System.EventStream.Publish(new ExperimentLog(text));
 
     static SgdSettings Sgd(TrainConfig c) => new(c.Lr, c.Momentum, c.Wd);
-    static int[] ToInt(long[] v) => v.Select(x => checked((int)x)).ToArray();
 }
 
 /// <summary>Per-epoch seeds derived from <c>--seed</c>, so a resumed epoch draws the same numbers.</summary>

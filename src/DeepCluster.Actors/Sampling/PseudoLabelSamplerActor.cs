@@ -27,7 +27,7 @@ public sealed class PseudoLabelSamplerActor : ReceiveActor
             {
                 var assignments = NpyFile.ReadInt64(msg.AssignmentsPath);
                 var lists = ClusterLists.FromAssignments(assignments, msg.K);
-                var plan = PseudoLabelPlan.Create(lists, assignments.Length, msg.Reassign, msg.Seed);
+                var plan = PseudoLabelPlan.Create(lists.Select(l => (IReadOnlyList<int>)l).ToList(), assignments.Length, msg.Reassign, msg.Seed);
                 Directory.CreateDirectory(Path.GetDirectoryName(msg.OrderPath)!);
                 NpyFile.WriteInt64(msg.OrderPath, plan.Order.Select(i => (long)i).ToArray());
                 NpyFile.WriteInt64(msg.LabelsPath, plan.Labels.Select(l => (long)l).ToArray());

@@ -6,6 +6,7 @@ using DeepCluster.Actors.Progress;
 using DeepCluster.Core.Models;
 using DeepCluster.Core.Native;
 using DeepCluster.Core.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace DeepCluster.Actors.Training;

@@ -50,7 +50,7 @@ public static class TrainCommand
             using var console = ConsoleObserver.Create(config.Verbose);
             var outcome = await ExperimentHost.RunAsync(config, hocon, console, ct);
             console.Finish();
-            if (outcome.Success) { Console.WriteLine(outcome.Message); return 0; }
+            if (outcome.Success) return 0;
             return Errors.Fail(outcome.Message);
         }
         catch (Exception e) when (Errors.IsUserError(e)) { return Errors.Fail(e.Message); }

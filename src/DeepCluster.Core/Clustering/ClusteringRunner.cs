@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using DeepCluster.Core.IO;
+using static TorchSharp.torch;
+
+namespace DeepCluster.Core.Clustering;
+
+/// <summary>What one clustering of the features gave.</summary>
+public sealed record ClusteringOutcome(long[] Assignments, double Loss, IReadOnlyList<double> Objectives, int NonEmpty,
+                                       double PreprocessSeconds, double ClusteringSeconds)
+{
+    public double Seconds => PreprocessSeconds + ClusteringSeconds;
+}
+
+/// <summary>
+/// The published <c>Kmeans.cluster</c> / <c>PIC.cluster</c>: PCA-whitening to <c>pca</c> dims + L2 normalisation
+/// (<see cref="FeaturePreprocessing"/>), then k-means or PIC, on the given device.
+/// </summary>
+public static class ClusteringRunner
+{
+    /// <summary>Progress callback: (iteration done, iterations in all, objective).</summary>
+    public delegate void Progress(int iteration, int total, double objective);
+
+    public static ClusteringOutcome Run(string featuresPath, string method, int k, int pca, int niter, long seed, Device device,
+                                        Progress? progress = null)
+    {
+        using var x = NpyFile.ReadTensor(featuresPath);
+        return Run(x, method, k, pca, niter, seed, device, progress);
+    }
+
+    public static ClusteringOutcome Run(Tensor features, string method, int k, int pca, int niter, long seed, Device device,
+                                        Progress? progress = null)
+    {
+        if (features.dim() != 2) throw new ArgumentException($"features must be a matrix, got {features.dim()} dimensions.");
+        if (k <= 0 || k > features.shape[0])
+            throw new ArgumentException($"k = {k}: must be between 1 and the number of points ({features.shape[0]}).");
+        using var scope = NewDisposeScope();
+        var clock = Stopwatch.StartNew();
+        var x = features.to(ScalarType.Float32).to(device);
+        using var pre = FeaturePreprocessing.Preprocess(x, Math.Min(pca, (int)x.shape[1]));
+        var preprocessSeconds = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        switch (method)
+        {
+            case "Kmeans":
+            {
+                using var r = KMeans.Fit(pre.Features, k, new KMeansOptions
+                {
+                    Iterations = niter,
+                    Seed = seed,
+                    Progress = it => progress?.Invoke(it.Iteration + 1, niter, it.Objective),
+                });
+                var assignments = r.Assignments.cpu().data<long>().ToArray();
+                return new ClusteringOutcome(assignments, r.Loss, r.Objectives, r.ImagesLists.Count(l => l.Count > 0),
+                                             preprocessSeconds, clock.Elapsed.TotalSeconds);
+            }
+            case "PIC":
+            {
+                var assignments = PicClustering(pre.Features, seed, progress);
+                var nonEmpty = assignments.Distinct().Count();
+                return new ClusteringOutcome(assignments, 0, [], nonEmpty, preprocessSeconds, clock.Elapsed.TotalSeconds);
+            }
+            default:
+                throw new ArgumentException($"--clustering {method}: choose Kmeans or PIC.");
+        }
+    }
+
+    static long[] PicClustering(Tensor x, long seed, Progress? progress) =>
+        throw new NotSupportedException("PIC is not wired yet");
+}

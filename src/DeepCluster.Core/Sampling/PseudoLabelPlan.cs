@@ -1,0 +1,32 @@
+namespace DeepCluster.Core.Sampling;
+
+/// <summary>
+/// An epoch's training order with its pseudo-labels: main.py's <c>cluster_assign</c> + <c>UnifLabelSampler</c>.
+/// Each non-empty cluster contributes <c>int(N / non-empty) + 1</c> images (drawn with replacement only when the
+/// cluster is that small), shuffled and cut to N = <c>reassign</c> × dataset size; an image's pseudo-label is the
+/// rank of its cluster among the non-empty ones (ReassignedDataset's relabelling), so labels are 0..clusters-1.
+/// </summary>
+/// <remarks>
+/// The published code indexes its ReassignedDataset (ordered by cluster) with dataset indices, which pairs each drawn
+/// index with another image; here the drawn image itself is trained on, with its own cluster's label — the uniform
+/// sampling per cluster the paper describes.
+/// </remarks>
+public sealed record PseudoLabelPlan(int[] Order, int[] Labels, int Clusters)
+{
+    public static PseudoLabelPlan Create(IReadOnlyList<IReadOnlyList<int>> imagesLists, int datasetSize, double reassign, long seed)
+    {
+        var n = (int)(reassign * datasetSize);
+        if (n <= 0) throw new ArgumentException($"--reassign {reassign}: gives no training samples for {datasetSize} images.");
+        var order = UnifLabelSampler.Indexes(n, imagesLists, seed);
+        var rank = new Dictionary<int, int>();
+        var clusterOf = new Dictionary<int, int>();
+        for (int c = 0; c < imagesLists.Count; c++)
+        {
+            if (imagesLists[c].Count == 0) continue;
+            rank[c] = rank.Count;
+            foreach (var i in imagesLists[c]) clusterOf[i] = c;
+        }
+        var labels = order.Select(i => rank[clusterOf[i]]).ToArray();
+        return new PseudoLabelPlan(order, labels, rank.Count);
+    }
+}
