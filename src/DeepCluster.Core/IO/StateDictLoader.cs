@@ -78,8 +78,8 @@ public static class StateDictLoader
         if (mismatched.Count > 0 || (strict && (missing.Count > 0 || unexpected.Count > 0)))
         {
             var msg = new StringBuilder($"{source ?? "state dict"}: does not fit {module.GetName()}:");
-            if (missing.Count > 0) msg.Append($"\n  missing keys: {string.Join(", ", missing)}");
-            if (unexpected.Count > 0) msg.Append($"\n  unexpected keys: {string.Join(", ", unexpected)}");
+            if (strict && missing.Count > 0) msg.Append($"\n  missing keys: {string.Join(", ", missing)}");
+            if (strict && unexpected.Count > 0) msg.Append($"\n  unexpected keys: {string.Join(", ", unexpected)}");
             if (mismatched.Count > 0) msg.Append($"\n  shape mismatches: {string.Join("; ", mismatched)}");
             throw new InvalidDataException(msg.ToString());
         }

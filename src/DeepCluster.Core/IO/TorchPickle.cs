@@ -52,10 +52,11 @@ internal static class TorchPickle
         {
             return IsZip(path) ? LoadZip(path) : LoadLegacy(path);
         }
-        catch (Exception e) when (e is PickleException or InvalidCastException or IOException or NullReferenceException
+        catch (InvalidDataException e) when (e.Message.StartsWith(path, StringComparison.Ordinal)) { throw; }
+        catch (Exception e) when (e is PickleException or InvalidDataException or InvalidCastException or IOException or NullReferenceException
                                       or IndexOutOfRangeException or ArgumentException or InvalidOperationException
                                       or KeyNotFoundException or FormatException or NotImplementedException or NotSupportedException
-                                  && e is not FileNotFoundException and not InvalidDataException)
+                                  && e is not FileNotFoundException)
         {
             throw new InvalidDataException($"{path}: not a readable PyTorch file ({e.GetType().Name}: {e.Message}).", e);
         }
