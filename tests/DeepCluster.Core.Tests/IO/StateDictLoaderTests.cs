@@ -172,6 +172,17 @@ public class StateDictLoaderTests
     }
 
     [Fact]
+    public void MissingNumBatchesTrackedIsToleratedAsInOldPyTorch()
+    {
+        TorchRuntime.EnsureLoaded();
+        var sd = new TinyNet().state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        sd.Remove("features.1.num_batches_tracked");
+        var (missing, unexpected) = StateDictLoader.LoadInto(new TinyNet(), sd, strict: true);
+        Assert.Empty(missing);
+        Assert.Empty(unexpected);
+    }
+
+    [Fact]
     public void NormalizeKeyStripsDataParallel()
     {
         Assert.Equal("features.0.weight", StateDictLoader.NormalizeKey("features.module.0.weight"));
