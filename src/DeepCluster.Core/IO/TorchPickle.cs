@@ -91,7 +91,7 @@ internal static class TorchPickle
                     throw new InvalidDataException($"{path}: storage {key} is listed but no tensor refers to it.");
                 storages[key] = ReadStorage(fs, dtype, path, key);
             }
-            return Materialize(root, storages, path);
+            return Materialize(root, storages, path) ?? throw new InvalidDataException($"{path}: the file holds None.");
         }
         finally
         {
@@ -144,7 +144,7 @@ internal static class TorchPickle
                 for (var i = 0; i < l.Count; i++) l[i] = Materialize(l[i], storages, path);
                 return l;
             case object[] a:
-                for (var i = 0; i < a.Length; i++) a[i] = Materialize(a[i], storages, path);
+                for (var i = 0; i < a.Length; i++) a[i] = Materialize(a[i], storages, path)!;
                 return a;
             default:
                 return o;

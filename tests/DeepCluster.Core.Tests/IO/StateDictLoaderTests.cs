@@ -131,6 +131,42 @@ public class StateDictLoaderTests
     }
 
     [Fact]
+    public void Torch03StyleRebuildTensorAndStorageViews()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var dir = new TempDir();
+        // Hand-writes the legacy stream as PyTorch 0.3 did: _rebuild_tensor (v1) and a persistent id with view
+        // metadata (a view 4 elements into a root storage). torch.load reading it back is the reference.
+        var json = PythonPeer.Run("""
+            import sys, json, pickle, struct, torch
+            from collections import OrderedDict
+            class Storage:
+                def __init__(self, key, n, view=None): self.key, self.n, self.view = key, n, view
+            class Tensor:
+                def __init__(self, *args): self.args = args
+                def __reduce__(self): return (torch._utils._rebuild_tensor, self.args)
+            root_view = Storage('root', 10, ('view1', 4, 6))
+            root = Storage('root', 10)
+            sd = OrderedDict([('module.a', Tensor(root_view, 1, (2, 2), (2, 1))), ('b', Tensor(root, 0, (10,), (1,)))])
+            with open(sys.argv[1], 'wb') as f:
+                for header in (0x1950a86a20f9469cfc6c, 1001, {'protocol_version': 1001, 'little_endian': True}):
+                    pickle.dump(header, f, protocol=2)
+                p = pickle.Pickler(f, protocol=2)
+                p.persistent_id = lambda o: ('storage', torch.FloatStorage, o.key, 'cpu', o.n, o.view) if isinstance(o, Storage) else None
+                p.dump(sd)
+                pickle.dump(['root'], f, protocol=2)
+                f.write(struct.pack('<q', 10) + struct.pack('<10f', *[i / 4 for i in range(10)]))
+            back = torch.load(sys.argv[1])
+            print(json.dumps({k: v.flatten().tolist() for k, v in back.items()}))
+            """, dir.File("old.pth"));
+        var expected = JsonSerializer.Deserialize<Dictionary<string, double[]>>(json)!;
+        var sd = StateDictLoader.Load(dir.File("old.pth"));
+        Assert.Equal(new long[] { 2, 2 }, sd["a"].shape);
+        Assert.Equal(expected["module.a"].Select(v => (float)v), sd["a"].flatten().data<float>().ToArray());
+        Assert.Equal(expected["b"].Select(v => (float)v), sd["b"].data<float>().ToArray());
+    }
+
+    [Fact]
     public void CorruptAndTruncatedFilesNameTheFile()
     {
         TorchRuntime.EnsureLoaded();
