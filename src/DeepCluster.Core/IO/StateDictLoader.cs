@@ -58,6 +58,7 @@ public static class StateDictLoader
     /// Copies <paramref name="stateDict"/> into the parameters and buffers (BatchNorm running stats, num_batches_tracked)
     /// of <paramref name="module"/>, matching by name, converting dtype and device as needed.
     /// Shape mismatches always fail; with <paramref name="strict"/>, missing and unexpected keys fail too.
+    /// A missing BatchNorm <c>num_batches_tracked</c> (files from PyTorch &lt; 0.4.1) is not an error; the buffer is left as is.
     /// </summary>
     /// <param name="source">Where the state dict came from (a path), for error messages.</param>
     /// <returns>The keys the module has but the state dict lacks, and those the state dict has but the module lacks.</returns>
@@ -69,7 +70,10 @@ public static class StateDictLoader
         foreach (var (name, p) in module.named_parameters()) targets[name] = p;
         foreach (var (name, b) in module.named_buffers()) targets[name] = b;
 
-        var missing = targets.Keys.Where(k => !stateDict.ContainsKey(k)).Order().ToList();
+        // Like BatchNorm's _load_from_state_dict: files from PyTorch < 0.4.1 (the released 2018 models among them)
+        // have no num_batches_tracked, which is then left as it is rather than reported missing.
+        var missing = targets.Keys.Where(k => !stateDict.ContainsKey(k) && !k.EndsWith(".num_batches_tracked", StringComparison.Ordinal))
+            .Order().ToList();
         var unexpected = stateDict.Keys.Where(k => !targets.ContainsKey(k)).Order().ToList();
         var mismatched = targets.Where(t => stateDict.TryGetValue(t.Key, out var s) && !s.shape.SequenceEqual(t.Value.shape))
             .Select(t => $"{t.Key}: file ({string.Join(", ", stateDict[t.Key].shape)}) vs module ({string.Join(", ", t.Value.shape)})")
@@ -78,8 +82,8 @@ public static class StateDictLoader
         if (mismatched.Count > 0 || (strict && (missing.Count > 0 || unexpected.Count > 0)))
         {
             var msg = new StringBuilder($"{source ?? "state dict"}: does not fit {module.GetName()}:");
-            if (missing.Count > 0) msg.Append($"\n  missing keys: {string.Join(", ", missing)}");
-            if (unexpected.Count > 0) msg.Append($"\n  unexpected keys: {string.Join(", ", unexpected)}");
+            if (strict && missing.Count > 0) msg.Append($"\n  missing keys: {string.Join(", ", missing)}");
+            if (strict && unexpected.Count > 0) msg.Append($"\n  unexpected keys: {string.Join(", ", unexpected)}");
             if (mismatched.Count > 0) msg.Append($"\n  shape mismatches: {string.Join("; ", mismatched)}");
             throw new InvalidDataException(msg.ToString());
         }

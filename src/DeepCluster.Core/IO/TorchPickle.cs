@@ -52,10 +52,11 @@ internal static class TorchPickle
         {
             return IsZip(path) ? LoadZip(path) : LoadLegacy(path);
         }
-        catch (Exception e) when (e is PickleException or InvalidCastException or IOException or NullReferenceException
+        catch (InvalidDataException e) when (e.Message.StartsWith(path, StringComparison.Ordinal)) { throw; }
+        catch (Exception e) when (e is PickleException or InvalidDataException or InvalidCastException or IOException or NullReferenceException
                                       or IndexOutOfRangeException or ArgumentException or InvalidOperationException
                                       or KeyNotFoundException or FormatException or NotImplementedException or NotSupportedException
-                                  && e is not FileNotFoundException and not InvalidDataException)
+                                  && e is not FileNotFoundException)
         {
             throw new InvalidDataException($"{path}: not a readable PyTorch file ({e.GetType().Name}: {e.Message}).", e);
         }
@@ -90,7 +91,7 @@ internal static class TorchPickle
                     throw new InvalidDataException($"{path}: storage {key} is listed but no tensor refers to it.");
                 storages[key] = ReadStorage(fs, dtype, path, key);
             }
-            return Materialize(root, storages, path);
+            return Materialize(root, storages, path) ?? throw new InvalidDataException($"{path}: the file holds None.");
         }
         finally
         {
@@ -143,7 +144,7 @@ internal static class TorchPickle
                 for (var i = 0; i < l.Count; i++) l[i] = Materialize(l[i], storages, path);
                 return l;
             case object[] a:
-                for (var i = 0; i < a.Length; i++) a[i] = Materialize(a[i], storages, path);
+                for (var i = 0; i < a.Length; i++) a[i] = Materialize(a[i], storages, path)!;
                 return a;
             default:
                 return o;
