@@ -33,7 +33,7 @@ public sealed class ClusteringActor : ReceiveActor
                 var events = Context.System.EventStream;
                 var result = ClusteringRunner.Run(msg.FeaturesPath, msg.Method, msg.K, msg.Pca, msg.Niter, msg.Seed, device,
                     (it, total, objective) => events.Publish(new PhaseProgress(msg.Epoch, Phase.Clustering, it, total, 0, "it",
-                        $"objective {objective:F2}")));
+                        msg.Method == "Kmeans" ? $"objective {objective:F2}" : null)));
                 Directory.CreateDirectory(Path.GetDirectoryName(msg.AssignmentsPath)!);
                 NpyFile.WriteInt64(msg.AssignmentsPath, result.Assignments);
                 Sender.Tell(new FeaturesClustered(msg.Epoch, msg.AssignmentsPath, result.Loss, result.Objectives.ToArray(),

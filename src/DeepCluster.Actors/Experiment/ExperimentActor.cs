@@ -125,7 +125,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
                     cfg.Pca, cfg.Niter, Seeds.Clustering(cfg.Seed, epoch), cfg.Device, folder.AssignmentsPath(epoch)), Self);
                 break;
             case Phase.Sampling:
-                actors.Sampler.Tell(new SamplePseudoLabels(epoch, state.Clustering!.AssignmentsPath, cfg.NmbCluster, cfg.Reassign,
+                actors.Sampler.Tell(new SamplePseudoLabels(epoch, state.Clustering!.AssignmentsPath, cfg.Clustering, cfg.NmbCluster, cfg.Reassign,
                     Seeds.Sampling(cfg.Seed, epoch), folder.SamplerOrderPath(epoch), folder.SamplerLabelsPath(epoch)), Self);
                 break;
             case Phase.Training:
@@ -197,8 +197,11 @@ public sealed class ExperimentActor : ReceivePersistentActor
             var finished = state.Completed.Count;
             if (log.Count >= finished) log = log.Take(finished).ToList();
             else if (log.Count == finished - 1 && state.PreviousAssignmentsPath is { } a && File.Exists(a))
-                log.Add(ClusterLists.FromAssignments(NpyFile.ReadInt64(a), state.Config!.NmbCluster)
+            {
+                var assignments = NpyFile.ReadInt64(a);
+                log.Add(ClusterLists.FromAssignments(assignments, ClusteringRunner.ListCount(state.Config!.Clustering, state.Config.NmbCluster, assignments))
                     .Select(l => l.ToArray()).ToArray());
+            }
             else this.log.Warning("{0}: {1} epoch(s) logged for {2} finished; not rebuilt", folder.ClustersPath, log.Count, finished);
             ClustersLog.Write(folder.ClustersPath, log.Select(ep => (IReadOnlyList<IReadOnlyList<int>>)ep.Select(l => (IReadOnlyList<int>)l).ToList()).ToList());
             folder.PruneWork(state.Epoch - 1);

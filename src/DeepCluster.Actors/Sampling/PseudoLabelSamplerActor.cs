@@ -6,7 +6,7 @@ using DeepCluster.Core.Sampling;
 namespace DeepCluster.Actors.Sampling;
 
 /// <summary>Draws the epoch's training order from the cluster assignments (main.py's UnifLabelSampler).</summary>
-public sealed record SamplePseudoLabels(int Epoch, string AssignmentsPath, int K, double Reassign, long Seed, string OrderPath, string LabelsPath);
+public sealed record SamplePseudoLabels(int Epoch, string AssignmentsPath, string Method, int K, double Reassign, long Seed, string OrderPath, string LabelsPath);
 
 /// <summary>Dataset indices (<paramref name="OrderPath"/>) and their pseudo-labels (<paramref name="LabelsPath"/>) in training order.</summary>
 public sealed record PseudoLabelsSampled(int Epoch, string OrderPath, string LabelsPath, int Count, int Clusters);
@@ -26,7 +26,7 @@ public sealed class PseudoLabelSamplerActor : ReceiveActor
             try
             {
                 var assignments = NpyFile.ReadInt64(msg.AssignmentsPath);
-                var lists = ClusterLists.FromAssignments(assignments, msg.K);
+                var lists = ClusterLists.FromAssignments(assignments, ClusteringRunner.ListCount(msg.Method, msg.K, assignments));
                 var plan = PseudoLabelPlan.Create(lists.Select(l => (IReadOnlyList<int>)l).ToList(), assignments.Length, msg.Reassign, msg.Seed);
                 Directory.CreateDirectory(Path.GetDirectoryName(msg.OrderPath)!);
                 NpyFile.WriteInt64(msg.OrderPath, plan.Order.Select(i => (long)i).ToArray());

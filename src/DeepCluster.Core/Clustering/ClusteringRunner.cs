@@ -17,6 +17,17 @@ public sealed record ClusteringOutcome(long[] Assignments, double Loss, IReadOnl
 /// </summary>
 public static class ClusteringRunner
 {
+    /// <summary>
+    /// How many lists <c>images_lists</c> has for these assignments: k for k-means (empty clusters included, as the
+    /// published log), the number of clusters found for PIC.
+    /// </summary>
+    public static int ListCount(string method, int k, ReadOnlySpan<long> assignments)
+    {
+        long max = -1;
+        foreach (var a in assignments) max = Math.Max(max, a);
+        return method == "PIC" ? (int)(max + 1) : Math.Max(k, (int)(max + 1));
+    }
+
     /// <summary>Progress callback: (iteration done, iterations in all, objective).</summary>
     public delegate void Progress(int iteration, int total, double objective);
 
@@ -55,15 +66,14 @@ public static class ClusteringRunner
             }
             case "PIC":
             {
-                var assignments = PicClustering(pre.Features, seed, progress);
-                var nonEmpty = assignments.Distinct().Count();
-                return new ClusteringOutcome(assignments, 0, [], nonEmpty, preprocessSeconds, clock.Elapsed.TotalSeconds);
+                // PIC is deterministic given the features (exact kNN graph, fixed start vector): no seed.
+                var r = PowerIterationClustering.Fit(pre.Features);
+                progress?.Invoke(1, 1, 0);
+                return new ClusteringOutcome(r.Assignments, 0, [], r.ImagesLists.Count(l => l.Count > 0),
+                                             preprocessSeconds, clock.Elapsed.TotalSeconds);
             }
             default:
                 throw new ArgumentException($"--clustering {method}: choose Kmeans or PIC.");
         }
     }
-
-    static long[] PicClustering(Tensor x, long seed, Progress? progress) =>
-        throw new NotSupportedException("PIC is not wired yet");
 }
