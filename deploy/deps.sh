@@ -6,7 +6,7 @@ set -euo pipefail
 profile=${1:-run}
 pkgs=(dataset-fashion-mnist)
 if [ "$profile" = test ] || [ "$profile" = bench ]; then
-  pkgs+=(python3-numpy python3-torch python3-torchvision python3-faiss python3-sklearn libopenblas0-pthread binutils)
+  pkgs+=(python3-numpy python3-torch python3-torchvision python3-faiss python3-sklearn libopenblas0-pthread binutils time)
 fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
