@@ -11,6 +11,7 @@ public static class Cli
     {
         var root = new RootCommand("DeepCluster: unsupervised training of convnets by clustering (Caron et al., ECCV 2018), in C#.");
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(ClusterCommand.Create());
         // Further subcommands register here.
         return root;
     }
