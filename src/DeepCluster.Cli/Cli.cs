@@ -13,6 +13,7 @@ public static class Cli
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(TrainCommand.CreateResume());
+        root.Subcommands.Add(ClusterCommand.Create());
         // Further subcommands register here.
         return root;
     }

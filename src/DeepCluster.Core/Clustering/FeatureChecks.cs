@@ -15,8 +15,11 @@ public static class FeatureChecks
             throw new ArgumentException($"{name}: expected float32, got {x.dtype}.", name);
         if (x.shape[0] == 0 || x.shape[1] == 0)
             throw new ArgumentException($"{name}: empty matrix [{x.shape[0]}, {x.shape[1]}].", name);
-        using var finite = isfinite(x).all();
-        if (!finite.item<bool>())
+        // NaN and Inf propagate into the column sums, so one cheap reduction clears finite data;
+        // only when a sum is not finite (possibly an overflow of finite values) is every entry checked.
+        using var scope = NewDisposeScope();
+        if (isfinite(x.sum(new long[] { 0 })).all().item<bool>()) return;
+        if (!isfinite(x).all().item<bool>())
             throw new ArgumentException($"{name}: input contains NaN or Inf values.", name);
     }
 }

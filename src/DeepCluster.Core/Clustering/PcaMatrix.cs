@@ -32,7 +32,8 @@ public sealed class PcaMatrix : IDisposable
     /// <summary>-A·mean, float32 [d_out]: y = x Aᵀ + Bias.</summary>
     public Tensor Bias { get; }
 
-    /// <summary>The top d_out covariance eigenvalues (descending, before the floor is applied).</summary>
+    /// <summary>The top d_out covariance eigenvalues (descending, before the floor is applied). faiss 1.7 does not
+    /// divide its covariance by N, so its eigenvalues are N times these; after L2 normalisation the features agree.</summary>
     public double[] Eigenvalues { get; }
 
     /// <summary>The exponent applied to the eigenvalues (-0.5 whitens, 0 is plain PCA).</summary>
@@ -65,7 +66,7 @@ public sealed class PcaMatrix : IDisposable
             throw new ArgumentException($"PCA output dimension {outputDim} must be in 1..{dIn} (the input dimension).", nameof(outputDim));
 
         using var scope = NewDisposeScope();
-        var mean = x.mean(new long[] { 0 }, type: ScalarType.Float64).to_type(ScalarType.Float32);
+        var mean = x.sum(new long[] { 0 }).div_(n);                         // float32 cascade sum
         var cov = zeros(dIn, dIn, ScalarType.Float64, x.device);
         for (long i0 = 0; i0 < n; i0 += RowsPerChunk)
         {

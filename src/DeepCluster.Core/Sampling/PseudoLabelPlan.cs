@@ -17,16 +17,8 @@ public sealed record PseudoLabelPlan(int[] Order, int[] Labels, int Clusters)
     {
         var n = (int)(reassign * datasetSize);
         if (n <= 0) throw new ArgumentException($"--reassign {reassign}: gives no training samples for {datasetSize} images.");
-        var order = UnifLabelSampler.Indexes(n, imagesLists, seed);
-        var rank = new Dictionary<int, int>();
-        var clusterOf = new Dictionary<int, int>();
-        for (int c = 0; c < imagesLists.Count; c++)
-        {
-            if (imagesLists[c].Count == 0) continue;
-            rank[c] = rank.Count;
-            foreach (var i in imagesLists[c]) clusterOf[i] = c;
-        }
-        var labels = order.Select(i => rank[clusterOf[i]]).ToArray();
-        return new PseudoLabelPlan(order, labels, rank.Count);
+        var order = new UnifLabelSampler(n, imagesLists, unchecked((int)(seed ^ (seed >> 32)))).Indexes.ToArray();
+        var labels = new PseudoLabels(imagesLists, datasetSize);
+        return new PseudoLabelPlan(order, order.Select(i => labels[i]).ToArray(), labels.NumUsed);
     }
 }

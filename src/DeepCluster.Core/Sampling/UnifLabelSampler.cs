@@ -1,42 +1,56 @@
 namespace DeepCluster.Core.Sampling;
 
 /// <summary>
-/// The published <c>UnifLabelSampler</c> (util.py): the same number of images from every non-empty cluster.
-/// Seeded with <see cref="Random"/>; the stream differs from numpy's, the distribution is the same.
+/// The published <c>util.UnifLabelSampler</c>: an epoch's list of N dataset indices drawn uniformly across
+/// pseudo-labels. Each non-empty cluster contributes size_per_pseudolabel = int(N / non-empty clusters) + 1
+/// indices, drawn with replacement when the cluster has at most that many points and without replacement
+/// otherwise (<c>np.random.choice</c> semantics, <c>replace = len &lt;= size</c>); the concatenation is
+/// shuffled and cut to N. Random draws come from <see cref="Random"/> with the given seed, so the
+/// sequence is reproducible but differs from numpy's.
 /// </summary>
-public static class UnifLabelSampler
+public sealed class UnifLabelSampler
 {
-    /// <summary>
-    /// <c>generate_indexes_epoch</c>: <c>int(n / non-empty) + 1</c> images per non-empty cluster (with replacement iff the
-    /// cluster has at most that many), shuffled, then cut — or cycled — to exactly <paramref name="n"/>.
-    /// </summary>
-    public static int[] Indexes(int n, IReadOnlyList<IReadOnlyList<int>> imagesLists, long seed)
+    /// <summary>The epoch's indices, length N.</summary>
+    public IReadOnlyList<int> Indexes { get; }
+
+    /// <summary>Number of indices per epoch.</summary>
+    public int N { get; }
+
+    /// <summary>Draws the epoch's indices.</summary>
+    /// <param name="n">Indices to return (the published main.py passes int(reassign × len(dataset))).</param>
+    /// <param name="imagesLists">For each cluster the dataset indices in it; empty clusters are skipped.</param>
+    /// <param name="seed">Seed of the draws.</param>
+    public UnifLabelSampler(int n, IReadOnlyList<IReadOnlyList<int>> imagesLists, int seed)
     {
-        var nonEmpty = imagesLists.Count(l => l.Count > 0);
-        if (nonEmpty == 0) throw new ArgumentException("every cluster is empty: nothing to sample.");
-        var rng = new Random(unchecked((int)(seed ^ (seed >> 32))));
-        int perCluster = n / nonEmpty + 1;
-        var res = new List<int>(perCluster * nonEmpty);
-        foreach (var images in imagesLists)
+        if (n < 0) throw new ArgumentException($"N = {n} must not be negative.", nameof(n));
+        N = n;
+        Indexes = GenerateIndexesEpoch(n, imagesLists, new Random(seed));
+    }
+
+    static int[] GenerateIndexesEpoch(int n, IReadOnlyList<IReadOnlyList<int>> imagesLists, Random rng)
+    {
+        var nonEmpty = imagesLists.Where(l => l.Count > 0).ToList();
+        if (nonEmpty.Count == 0)
+            throw new ArgumentException("all clusters are empty: nothing to sample.", nameof(imagesLists));
+        int sizePerPseudolabel = n / nonEmpty.Count + 1;
+        var res = new List<int>(sizePerPseudolabel * nonEmpty.Count);
+        foreach (var cluster in nonEmpty)
         {
-            if (images.Count == 0) continue;
-            if (images.Count <= perCluster)
-                for (int j = 0; j < perCluster; j++) res.Add(images[rng.Next(images.Count)]);
+            if (cluster.Count <= sizePerPseudolabel)
+                for (int t = 0; t < sizePerPseudolabel; t++) res.Add(cluster[rng.Next(cluster.Count)]);
             else
             {
-                // Without replacement: a partial Fisher–Yates shuffle of a copy.
-                var pool = images.ToArray();
-                for (int j = 0; j < perCluster; j++)
+                var pool = cluster.ToArray();                     // partial Fisher–Yates: distinct draws
+                for (int t = 0; t < sizePerPseudolabel; t++)
                 {
-                    int r = j + rng.Next(pool.Length - j);
-                    (pool[j], pool[r]) = (pool[r], pool[j]);
-                    res.Add(pool[j]);
+                    int j = t + rng.Next(pool.Length - t);
+                    (pool[t], pool[j]) = (pool[j], pool[t]);
+                    res.Add(pool[t]);
                 }
             }
         }
         var all = res.ToArray();
         rng.Shuffle(all);
-        if (all.Length >= n) return all[..n];
-        return all.Concat(all.Take(n - all.Length)).ToArray();
+        return all.AsSpan(0, Math.Min(n, all.Length)).ToArray();   // non-empty × (N/non-empty + 1) > N always
     }
 }

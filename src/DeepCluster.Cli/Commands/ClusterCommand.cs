@@ -1,0 +1,161 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using DeepCluster.Core.Clustering;
+using DeepCluster.Core.Native;
+using Spectre.Console;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DeepCluster.Cli.Commands;
+
+/// <summary>
+/// `deepcluster cluster FEATURES.npy --k K --out DIR`: the published clustering step on saved features —
+/// PCA-whitening + L2 normalisation, then k-means (faiss semantics) or PIC. Writes assignments.npy (int64),
+/// images_lists.json, objective.tsv and summary.json into DIR.
+/// </summary>
+public static class ClusterCommand
+{
+    /// <summary>Exit code for bad input (missing file, wrong array, out-of-range flag).</summary>
+    public const int BadInput = 2;
+
+    public static Command Create()
+    {
+        var features = new Argument<string>("features") { Description = "Features to cluster: a float32 [N, dim] .npy file." };
+        var k = new Option<int>("--k") { Description = "Number of clusters (k-means).", Required = true };
+        var clustering = new Option<string>("--clustering") { Description = "Kmeans or PIC.", DefaultValueFactory = _ => "Kmeans" };
+        var pca = new Option<int>("--pca") { Description = "PCA dimension before clustering.", DefaultValueFactory = _ => 256 };
+        var niter = new Option<int>("--niter") { Description = "k-means iterations.", DefaultValueFactory = _ => 20 };
+        var seed = new Option<long>("--seed") { Description = "k-means seed (faiss Clustering.seed).", DefaultValueFactory = _ => 1234 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (default: cuda when available).", DefaultValueFactory = _ => "auto" };
+        var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch (0: libtorch's default)." };
+        var output = new Option<string>("--out") { Description = "Output folder.", Required = true };
+
+        var cmd = new Command("cluster", "Cluster saved features like DeepCluster: PCA-whitening, L2 norm, then k-means or PIC.");
+        cmd.Arguments.Add(features);
+        foreach (var o in new Option[] { k, clustering, pca, niter, seed, device, threads, output }) cmd.Options.Add(o);
+        cmd.SetAction(r => Run(new Settings(r.GetValue(features)!, r.GetValue(k), r.GetValue(clustering)!, r.GetValue(pca),
+                                            r.GetValue(niter), r.GetValue(seed), r.GetValue(device)!, r.GetValue(threads), r.GetValue(output)!)));
+        return cmd;
+    }
+
+    internal sealed record Settings(string Features, int K, string Clustering, int Pca, int Iterations, long Seed,
+                                    string Device, int Threads, string Out);
+
+    internal static int Run(Settings s)
+    {
+        try { return RunChecked(s); }
+        catch (BadInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return BadInput; }
+    }
+
+    sealed class BadInputException(string message) : Exception(message);
+
+    static int RunChecked(Settings s)
+    {
+        var total = Stopwatch.StartNew();
+        bool pic = s.Clustering.Equals("PIC", StringComparison.OrdinalIgnoreCase);
+        if (!pic && !s.Clustering.Equals("Kmeans", StringComparison.OrdinalIgnoreCase))
+            throw new BadInputException($"--clustering {s.Clustering}: expected Kmeans or PIC.");
+        if (s.K <= 0) throw new BadInputException($"--k {s.K}: must be a positive number of clusters.");
+        if (s.Pca <= 0) throw new BadInputException($"--pca {s.Pca}: must be positive.");
+        if (s.Iterations <= 0) throw new BadInputException($"--niter {s.Iterations}: must be positive.");
+        if (s.Threads < 0) throw new BadInputException($"--threads {s.Threads}: must be 0 or more.");
+        if (!File.Exists(s.Features)) throw new BadInputException($"{s.Features}: no such file.");
+
+        TorchRuntime.EnsureLoaded();
+        if (s.Threads > 0) torch.set_num_threads(s.Threads);
+        Device dev;
+        try { dev = TorchRuntime.ResolveDevice(s.Device); }
+        catch (ArgumentException e) { throw new BadInputException(e.Message); }
+
+        using var scope = NewDisposeScope();
+        var load = Stopwatch.StartNew();
+        Tensor x;
+        try { x = NpyMatrix.ReadFloat32Matrix(s.Features); }
+        catch (Exception e) when (e is InvalidDataException or IOException or FormatException or EndOfStreamException)
+        { throw new BadInputException(e is EndOfStreamException ? $"{s.Features}: truncated file." : e.Message); }
+        long n = x.shape[0], dim = x.shape[1];
+        if (s.Pca > dim) throw new BadInputException($"--pca {s.Pca}: larger than the feature dimension {dim} of {s.Features}.");
+        if (s.K > n) throw new BadInputException($"--k {s.K}: larger than the number of points {n} in {s.Features}.");
+        if (n < 2) throw new BadInputException($"{s.Features}: needs at least 2 points, has {n}.");
+        x = x.to(dev);
+        var loadTime = load.Elapsed;
+        Log($"{n} × {dim} features from {s.Features} on {dev} ({torch.get_num_threads()} threads), loaded in {loadTime.TotalSeconds:F2} s");
+
+        var phase = Stopwatch.StartNew();
+        PreprocessedFeatures pre;
+        try { pre = FeaturePreprocessing.Preprocess(x, s.Pca); }
+        catch (ArgumentException e) { throw new BadInputException($"{s.Features}: {e.Message}"); }
+        using var _ = pre;
+        var pcaTime = phase.Elapsed;
+        Log($"PCA-whitening to {s.Pca} + L2 norm: {pcaTime.TotalSeconds:F2} s");
+
+        phase.Restart();
+        List<List<int>> lists;
+        long[] assignments;
+        IReadOnlyList<KMeansIteration> iterations = Array.Empty<KMeansIteration>();
+        double? loss = null, assignmentObjective = null;
+        if (pic)
+        {
+            var r = PowerIterationClustering.Fit(pre.Features);
+            (lists, assignments) = (r.ImagesLists, r.Assignments);
+        }
+        else
+        {
+            using var r = WithProgress(s.Iterations, progress => KMeans.Fit(pre.Features, s.K, new KMeansOptions
+            {
+                Iterations = s.Iterations, Seed = s.Seed, Progress = progress,
+                Warning = w => Console.Error.WriteLine($"warning: {w}"),
+            }));
+            (lists, assignments, iterations) = (r.ImagesLists, r.Assignments.cpu().data<long>().ToArray(), r.Iterations);
+            (loss, assignmentObjective) = (r.Loss, r.AssignmentObjective);
+        }
+        var clusterTime = phase.Elapsed;
+        Log($"{(pic ? "PIC" : "k-means")}: {lists.Count} clusters ({lists.Count(l => l.Count == 0)} empty) in {clusterTime.TotalSeconds:F2} s" +
+            (loss is double l0 ? $", final objective {l0.ToString("R", CultureInfo.InvariantCulture)}" : ""));
+
+        Directory.CreateDirectory(s.Out);
+        NpyMatrix.WriteInt64Vector(Path.Combine(s.Out, "assignments.npy"), assignments);
+        File.WriteAllText(Path.Combine(s.Out, "images_lists.json"), JsonSerializer.Serialize(lists));
+        File.WriteAllLines(Path.Combine(s.Out, "objective.tsv"),
+            iterations.Select(i => string.Create(CultureInfo.InvariantCulture, $"{i.Iteration}\t{i.Objective:R}\t{i.Splits}\t{i.Elapsed.TotalSeconds:F3}"))
+                      .Prepend("iteration\tobjective\tsplits\tseconds"));
+        var summary = new Dictionary<string, object?>
+        {
+            ["features"] = Path.GetFullPath(s.Features), ["n"] = n, ["dim"] = dim, ["clustering"] = pic ? "PIC" : "Kmeans",
+            ["k"] = pic ? lists.Count : s.K, ["pca"] = s.Pca, ["niter"] = pic ? null : s.Iterations, ["seed"] = s.Seed,
+            ["device"] = dev.ToString(), ["threads"] = torch.get_num_threads(),
+            ["final_objective"] = loss, ["assignment_objective"] = assignmentObjective,
+            ["objectives"] = iterations.Select(i => i.Objective).ToArray(),
+            ["empty_clusters"] = lists.Count(l => l.Count == 0),
+            ["seconds"] = new Dictionary<string, double>
+            {
+                ["load"] = loadTime.TotalSeconds, ["pca"] = pcaTime.TotalSeconds,
+                ["clustering"] = clusterTime.TotalSeconds, ["total"] = total.Elapsed.TotalSeconds,
+            },
+        };
+        File.WriteAllText(Path.Combine(s.Out, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        Log($"total {total.Elapsed.TotalSeconds:F2} s; wrote assignments.npy, images_lists.json, objective.tsv, summary.json to {s.Out}");
+        return 0;
+    }
+
+    static void Log(string line) => Console.WriteLine(line);
+
+    /// <summary>Runs k-means with a Spectre progress bar on a terminal, or one plain line per iteration otherwise.</summary>
+    static T WithProgress<T>(int iterations, Func<Action<KMeansIteration>, T> run)
+    {
+        static string Line(KMeansIteration i, int of) =>
+            string.Create(CultureInfo.InvariantCulture, $"k-means iteration {i.Iteration + 1}/{of}: objective {i.Objective:G8}, {i.Splits} splits, {i.Elapsed.TotalSeconds:F2} s");
+        if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+            return run(i => Console.WriteLine(Line(i, iterations)));
+        T result = default!;
+        AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("k-means", maxValue: iterations);
+                result = run(i => { task.Description = Markup.Escape(Line(i, iterations)); task.Value = i.Iteration + 1; });
+            });
+        return result;
+    }
+}
