@@ -10,7 +10,7 @@ namespace DeepCluster.Core.Clustering;
 public static class ChunkedSearch
 {
     /// <summary>Entries of the chunk × database score matrix aimed for (16 Mi floats = 64 MiB).</summary>
-    public const long ScoreEntriesPerChunk = 1L << 24;
+    public const long ScoreEntriesPerChunk = 1L << 22;
 
     /// <summary>Query rows per chunk for a database of <paramref name="databaseRows"/> rows (override with a positive value).</summary>
     public static long RowsPerChunk(long databaseRows, long requested = 0) =>
