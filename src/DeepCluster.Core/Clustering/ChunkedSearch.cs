@@ -10,7 +10,7 @@ namespace DeepCluster.Core.Clustering;
 public static class ChunkedSearch
 {
     /// <summary>Entries of the chunk × database score matrix aimed for (16 Mi floats = 64 MiB).</summary>
-    public const long ScoreEntriesPerChunk = 1L << 24;
+    public const long ScoreEntriesPerChunk = 1L << 22;
 
     /// <summary>Query rows per chunk for a database of <paramref name="databaseRows"/> rows (override with a positive value).</summary>
     public static long RowsPerChunk(long databaseRows, long requested = 0) =>
@@ -45,6 +45,47 @@ public static class ChunkedSearch
                 s.addmm_(x.narrow(0, i0, b), dbT, 1, -2);            // ||y||² - 2 x·y
                 var (mins, argmins) = s.min(1);
                 distances.narrow(0, i0, b).copy_(mins.add_(xNorms.narrow(0, i0, b)));
+                indices.narrow(0, i0, b).copy_(argmins);
+            }
+        }
+        distances.clamp_min_(0);
+        return (distances, indices);
+    }
+
+    /// <summary>Queries with a trailing column of ones, float32 [N, d+1], for <see cref="NearestAugmented"/>.</summary>
+    public static Tensor Augment(Tensor x)
+    {
+        using var one = ones(x.shape[0], 1, ScalarType.Float32, x.device);
+        return cat(new[] { x, one }, 1);
+    }
+
+    /// <summary>
+    /// <see cref="Nearest"/> for queries prepared once with <see cref="Augment"/>: the database is turned into
+    /// [-2y, ||y||²], so one product per chunk gives ||y||² - 2 x·y with no separate broadcast pass
+    /// (what k-means calls every iteration).
+    /// </summary>
+    /// <param name="xAugmented">Queries from <see cref="Augment"/>, [N, d+1].</param>
+    /// <param name="xSquaredNorms">||x_i||², float32 [N].</param>
+    /// <param name="database">Rows searched, [K, d].</param>
+    /// <param name="rowsPerChunk">Query rows per matrix product; 0 chooses automatically.</param>
+    public static (Tensor Distances, Tensor Indices) NearestAugmented(Tensor xAugmented, Tensor xSquaredNorms, Tensor database, long rowsPerChunk = 0)
+    {
+        long n = xAugmented.shape[0], k = database.shape[0];
+        long chunk = RowsPerChunk(k, rowsPerChunk);
+        var distances = empty(n, ScalarType.Float32, xAugmented.device);
+        var indices = empty(n, ScalarType.Int64, xAugmented.device);
+        using (NewDisposeScope())
+        {
+            var dbT = cat(new[] { database * -2, SquaredNorms(database).unsqueeze(1) }, 1).t();
+            var scores = empty(Math.Min(chunk, n), k, ScalarType.Float32, xAugmented.device);
+            for (long i0 = 0; i0 < n; i0 += chunk)
+            {
+                using var inner = NewDisposeScope();
+                long b = Math.Min(chunk, n - i0);
+                var s = scores.narrow(0, 0, b);
+                s.addmm_(xAugmented.narrow(0, i0, b), dbT, 0, 1);          // beta 0: old contents ignored
+                var (mins, argmins) = s.min(1);
+                distances.narrow(0, i0, b).copy_(mins.add_(xSquaredNorms.narrow(0, i0, b)));
                 indices.narrow(0, i0, b).copy_(argmins);
             }
         }

@@ -28,6 +28,7 @@ public static class KMeans
         var train = Subsample(x, k, o);
         long nx = train.shape[0];
         var trainNorms = ChunkedSearch.SquaredNorms(train);
+        var trainAugmented = ChunkedSearch.Augment(train);                  // one extra [nx, d+1] copy, reused
 
         var perm = FaissRandom.RandPerm((int)nx, o.Seed + 1);
         var centroids = train.index_select(0, tensor(perm.AsSpan(0, k).ToArray().Select(i => (long)i).ToArray(), device: x.device)).contiguous();
@@ -39,7 +40,7 @@ public static class KMeans
             for (int it = 0; it < o.Iterations; it++)
             {
                 using var iterScope = NewDisposeScope();
-                var (dis, assign) = ChunkedSearch.Nearest(train, centroids, trainNorms, o.RowsPerChunk);
+                var (dis, assign) = ChunkedSearch.NearestAugmented(trainAugmented, trainNorms, centroids, o.RowsPerChunk);
                 double objective = dis.sum(ScalarType.Float64).item<double>();
 
                 var sums = zeros_like(centroids).index_add_(0, assign, train, 1);
@@ -54,7 +55,9 @@ public static class KMeans
             }
         var trainTime = clock.Elapsed;
 
-        var (finalDis, finalAssign) = ChunkedSearch.Nearest(x, centroids, null, o.RowsPerChunk);
+        var (finalDis, finalAssign) = nx == n
+            ? ChunkedSearch.NearestAugmented(trainAugmented, trainNorms, centroids, o.RowsPerChunk)
+            : ChunkedSearch.Nearest(x, centroids, null, o.RowsPerChunk);
         double assignmentObjective = finalDis.sum(ScalarType.Float64).item<double>();
         var imagesLists = ClusterLists.FromAssignments(finalAssign, k);
         var assignTime = clock.Elapsed - trainTime;
