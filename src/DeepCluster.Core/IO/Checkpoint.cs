@@ -36,7 +36,7 @@ public sealed class SgdState : IDisposable
                 o.maximize.GetValueOrDefault(), indices.ToList()));
             foreach (var i in indices)
                 if (((SGD.State)sd.State[i]).momentum_buffer is { } buf && !buf.IsInvalid)
-                    buffers[i] = buf.detach().cpu().clone().DetachFromDisposeScope();
+                    buffers[i] = buf.detach().cpu().contiguous().clone().DetachFromDisposeScope();
         }
         return new SgdState { ParamGroups = groups, MomentumBuffers = buffers };
     }
@@ -156,7 +156,7 @@ public static class Checkpoint
     {
         using var sgd = SgdState.Capture(optimizer);
         using var scope = NewDisposeScope();
-        var sd = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu());
+        var sd = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().contiguous());
         Save(path, epoch, arch, sd, sgd);
     }
 

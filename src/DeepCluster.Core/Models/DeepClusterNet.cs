@@ -49,6 +49,7 @@ public abstract class DeepClusterNet : Module<Tensor, Tensor>
             sobel = Sobel.Create();
             register_module("sobel", sobel);
         }
+        MemoryLayout.ToChannelsLast(this);
     }
 
     /// <summary>Replaces the clustering head (null removes it), as main.py does each epoch.</summary>
@@ -88,6 +89,7 @@ public abstract class DeepClusterNet : Module<Tensor, Tensor>
 
     Tensor Trunk(Tensor x)
     {
+        x = x.ToChannelsLast();
         if (sobel is not null) x = sobel.forward(x);
         var h = features.forward(x);
         return h.flatten(1);

@@ -42,7 +42,7 @@ class Net(nn.Module):
         if self.sobel:
             x = self.sobel(x)
         x = self.features(x)
-        x = x.view(x.size(0), -1)
+        x = x.reshape(x.size(0), -1)
         x = self.classifier(x)
         if self.top_layer:
             x = self.top_layer(x)
@@ -51,7 +51,7 @@ class Net(nn.Module):
     def embed(self, x):
         if self.sobel:
             x = self.sobel(x)
-        x = self.features(x).view(x.size(0), -1)
+        x = self.features(x).reshape(x.size(0), -1)
         return nn.Sequential(*list(self.classifier.children())[:-1])(x)
 
 

@@ -1,0 +1,44 @@
+// Micro-benchmark of the pieces of a DeepCluster epoch on alexnet_small (28×28, Sobel, batch 256): the feature pass's
+// forward, the SGD step, and the data loader with each transform. bench/steps/run.sh runs it beside PyTorch.
+//   dotnet run -c Release --project bench/DeepCluster.Bench -- [threads] [batches]
+using System.Diagnostics;
+using System.Globalization;
+using DeepCluster.Core.Data;
+using DeepCluster.Core.Models;
+using DeepCluster.Core.Native;
+using DeepCluster.Core.Training;
+using static TorchSharp.torch;
+
+TorchRuntime.EnsureLoaded();
+set_num_threads(args.Length > 0 ? int.Parse(args[0]) : 2);
+int batches = args.Length > 1 ? int.Parse(args[1]) : 20;
+const int batch = 256;
+manual_seed(0);
+using var model = ModelFactory.Create("alexnet_small", sobel: true, numClasses: 0);
+using var x = randn(batch, 3, 28, 28);
+using var y = randint(0, 100, [batch], dtype: int64);
+
+model.eval();
+Report("inference", Time(() => { using var s = NewDisposeScope(); using var _ = inference_mode(); model.Embed(x); }));
+using var trainer = new Trainer(model, new SgdSettings(), CPU);
+trainer.ResetHead(100);
+Report("train", Time(() => trainer.Step(x, y)));
+
+var ds = IdxDataset.FromFolder("/usr/share/datasets/fashion-mnist", "train", 10_000);
+foreach (var (name, t) in new[] { ("loader_features", DeepClusterTransforms.Features(28)), ("loader_training", DeepClusterTransforms.Training(28)) })
+{
+    var sw = Stopwatch.StartNew(); int n = 0;
+    foreach (var b in new BatchLoader(ds, t, null, batch, workers: 2)) using (b) n += b.Count;
+    Report(name, n / sw.Elapsed.TotalSeconds);
+}
+
+double Time(Action step)
+{
+    for (int i = 0; i < 5; i++) step();   // warm-up: oneDNN primitive caches
+    var sw = Stopwatch.StartNew();
+    for (int i = 0; i < batches; i++) step();
+    return batch * batches / sw.Elapsed.TotalSeconds;
+}
+
+static void Report(string name, double imagesPerSecond) =>
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name} {imagesPerSecond:F0} img/s"));
