@@ -86,7 +86,7 @@ public class PicTests
             """, dir.File("x.npy"), dir.File("d.npy"));
         var faissI = text.Trim().Split(' ').Select(long.Parse).ToArray();
         var ours = i.narrow(1, 1, 5).reshape(-1).data<long>().ToArray();
-        Assert.True(ours.Zip(faissI).Count(p => p.First == p.Second) > 0.99 * ours.Length);   // ties may differ
+        Assert.True(ours.Zip(faissI, (a, b) => a == b).Count(same => same) > 0.99 * ours.Length);   // ties may differ
         var faissD = NpyMatrix.ReadFloat32Matrix(dir.File("d.npy"));
         Assert.True((faissD - d).abs().max().item<float>() < 1e-3);
     }

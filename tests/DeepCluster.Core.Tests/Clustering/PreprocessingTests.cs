@@ -28,7 +28,7 @@ public class PreprocessingTests
         var cov = yc.t().matmul(yc) / y.shape[0];
         var err = (cov - eye(16, dtype: ScalarType.Float64)).abs().max().item<double>();
         Assert.True(err < 1e-3, $"max |cov - I| = {err}");
-        Assert.True(pca.Eigenvalues.Zip(pca.Eigenvalues.Skip(1)).All(p => p.First >= p.Second));
+        Assert.True(pca.Eigenvalues.Zip(pca.Eigenvalues.Skip(1), (a, b) => a >= b).All(ok => ok));
     }
 
     [Fact]
