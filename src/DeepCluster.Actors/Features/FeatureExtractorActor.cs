@@ -75,7 +75,7 @@ public sealed class FeatureExtractorActor : ReceiveActor
         {
             if (features is null) features = new float[(long)consumer.Opened!.Samples * dim];
             using (var scope = NewDisposeScope())
-            using (no_grad())
+            using (inference_mode())
             {
                 var x = tensor(b.Images, b.Shape).to(device);
                 var f = model!.Embed(x).to(CPU).contiguous();

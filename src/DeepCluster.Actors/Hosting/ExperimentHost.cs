@@ -31,6 +31,8 @@ public static class ExperimentHost
         Directory.CreateDirectory(folder.Root);
         using var folderLock = FolderLock.Acquire(folder);
         folder.Prepare(config);
+        var stale = DeepCluster.Core.IO.AtomicFile.RemoveStale(folder.Root);
+        if (stale > 0) observer.OnLog($"removed {stale} half-written file(s) left by an interrupted run");
 
         var host = new HostBuilder()
             .ConfigureLogging(l => l.ClearProviders())

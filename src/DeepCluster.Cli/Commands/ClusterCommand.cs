@@ -1,3 +1,4 @@
+using DeepCluster.Core.IO;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -13,7 +14,7 @@ namespace DeepCluster.Cli.Commands;
 /// <summary>
 /// `deepcluster cluster FEATURES.npy --k K --out DIR`: the published clustering step on saved features —
 /// PCA-whitening + L2 normalisation, then k-means (faiss semantics) or PIC. Writes assignments.npy (int64),
-/// images_lists.json, objective.tsv and summary.json into DIR.
+/// images_lists (pickle), objective.tsv and summary.json into DIR.
 /// </summary>
 public static class ClusterCommand
 {
@@ -72,7 +73,7 @@ public static class ClusterCommand
         using var scope = NewDisposeScope();
         var load = Stopwatch.StartNew();
         Tensor x;
-        try { x = NpyMatrix.ReadFloat32Matrix(s.Features); }
+        try { x = NpyFile.ReadFloat32MatrixTensor(s.Features); }
         catch (Exception e) when (e is InvalidDataException or IOException or FormatException or EndOfStreamException)
         { throw new BadInputException(e is EndOfStreamException ? $"{s.Features}: truncated file." : e.Message); }
         long n = x.shape[0], dim = x.shape[1];
@@ -116,8 +117,8 @@ public static class ClusterCommand
             (loss is double l0 ? $", final objective {l0.ToString("R", CultureInfo.InvariantCulture)}" : ""));
 
         Directory.CreateDirectory(s.Out);
-        NpyMatrix.WriteInt64Vector(Path.Combine(s.Out, "assignments.npy"), assignments);
-        File.WriteAllText(Path.Combine(s.Out, "images_lists.json"), JsonSerializer.Serialize(lists));
+        NpyFile.WriteInt64(Path.Combine(s.Out, "assignments.npy"), assignments);
+        ClustersLog.WriteImagesLists(Path.Combine(s.Out, "images_lists"), lists.Select(l => (IReadOnlyList<int>)l).ToList());
         File.WriteAllLines(Path.Combine(s.Out, "objective.tsv"),
             iterations.Select(i => string.Create(CultureInfo.InvariantCulture, $"{i.Iteration}\t{i.Objective:R}\t{i.Splits}\t{i.Elapsed.TotalSeconds:F3}"))
                       .Prepend("iteration\tobjective\tsplits\tseconds"));
@@ -136,7 +137,7 @@ public static class ClusterCommand
             },
         };
         File.WriteAllText(Path.Combine(s.Out, "summary.json"), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
-        Log($"total {total.Elapsed.TotalSeconds:F2} s; wrote assignments.npy, images_lists.json, objective.tsv, summary.json to {s.Out}");
+        Log($"total {total.Elapsed.TotalSeconds:F2} s; wrote assignments.npy, images_lists (pickle), objective.tsv, summary.json to {s.Out}");
         return 0;
     }
 

@@ -28,6 +28,21 @@ public sealed class AtomicFile : IDisposable
         Stream = new FileStream(_tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
     }
 
+    /// <summary>
+    /// Deletes temporary files left under <paramref name="folder"/> by writers that were killed before committing.
+    /// Call only while no other writer can be working there (e.g. holding the experiment's lock). Returns how many.
+    /// </summary>
+    public static int RemoveStale(string folder)
+    {
+        if (!Directory.Exists(folder)) return 0;
+        int n = 0;
+        foreach (var f in Directory.EnumerateFiles(folder, ".*.tmp", SearchOption.AllDirectories))
+        {
+            try { File.Delete(f); n++; } catch (IOException) { /* in use: leave it */ }
+        }
+        return n;
+    }
+
     /// <summary>Flushes the content to disk and renames the temporary file over <see cref="Path"/>.</summary>
     public void Commit()
     {

@@ -21,6 +21,15 @@ public static class ClustersLog
         AtomicFile.Write(path, s => pickler.dump(log, s));
     }
 
+    /// <summary>One clustering's <c>images_lists</c> (k lists of dataset indices) as a pickled Python list, atomically.</summary>
+    public static void WriteImagesLists(string path, IReadOnlyList<IReadOnlyList<int>> imagesLists)
+    {
+        ArgumentNullException.ThrowIfNull(imagesLists);
+        var lists = AsList(imagesLists, cluster => AsList(cluster, i => (object)i));
+        using var pickler = new Pickler(useMemo: false);
+        AtomicFile.Write(path, s => pickler.dump(lists, s));
+    }
+
     /// <summary>
     /// A lazy sequence that the Pickler writes as a Python list. Not LINQ's Select: over an empty array
     /// it returns an empty object[], which would pickle as a tuple; and never an int[], which would

@@ -60,6 +60,19 @@ public static class NpyFile
     /// <summary>Writes a 1-D <c>&lt;i8</c> vector.</summary>
     public static void WriteInt64(string path, long[] data) => WriteInt64(path, data.AsSpan());
 
+    /// <summary>
+    /// A float32 [N, dim] matrix (features) as a tensor, streamed from disk. Anything else — another dtype, another
+    /// rank, Fortran order — is an <see cref="InvalidDataException"/> naming the file and what it holds.
+    /// </summary>
+    public static Tensor ReadFloat32MatrixTensor(string path)
+    {
+        var h = ReadHeader(path);
+        if (h.Descr != "<f4") throw new InvalidDataException($"{path}: dtype {h.Descr}, expected float32 ('<f4').");
+        if (h.Shape.Length != 2)
+            throw new InvalidDataException($"{path}: shape ({string.Join(", ", h.Shape)}) has rank {h.Shape.Length}, expected a 2-D [N, dim] matrix.");
+        return ReadTensor(path);
+    }
+
     /// <summary>Reads any float32/float64/int32/int64 array (any rank) into a CPU tensor of the same dtype and shape.</summary>
     /// <exception cref="InvalidDataException">Bad magic, unsupported dtype, Fortran order or truncated data; names the file.</exception>
     public static Tensor ReadTensor(string path)

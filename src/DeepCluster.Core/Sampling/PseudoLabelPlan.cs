@@ -7,9 +7,9 @@ namespace DeepCluster.Core.Sampling;
 /// rank of its cluster among the non-empty ones (ReassignedDataset's relabelling), so labels are 0..clusters-1.
 /// </summary>
 /// <remarks>
-/// The published code indexes its ReassignedDataset (ordered by cluster) with dataset indices, which pairs each drawn
-/// index with another image; here the drawn image itself is trained on, with its own cluster's label — the uniform
-/// sampling per cluster the paper describes.
+/// The published code uses the drawn dataset indices as positions in its ReassignedDataset (ordered by cluster), so it
+/// trains on whichever image sits at that position and the epoch is not uniform per cluster; here the drawn image
+/// itself is trained on, with its own cluster's label — the uniform sampling per cluster the paper describes.
 /// </remarks>
 public sealed record PseudoLabelPlan(int[] Order, int[] Labels, int Clusters)
 {

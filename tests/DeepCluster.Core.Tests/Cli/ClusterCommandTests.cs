@@ -39,8 +39,8 @@ public class ClusterCommandTests
         Assert.True(code == 0, err + stdout);
         Assert.Contains("k-means iteration 7/7", stdout);
         var check = PythonPeer.Run("""
-            import sys, json, numpy as np
-            a = np.load(sys.argv[1] + "/assignments.npy"); lists = json.load(open(sys.argv[1] + "/images_lists.json"))
+            import sys, json, pickle, numpy as np
+            a = np.load(sys.argv[1] + "/assignments.npy"); lists = pickle.load(open(sys.argv[1] + "/images_lists", "rb"))
             assert a.dtype == np.int64 and a.shape == (300,)
             assert all(a[i] == c for c, l in enumerate(lists) for i in l) and sum(map(len, lists)) == 300
             print(len(lists), len(open(sys.argv[1] + "/objective.tsv").read().strip().split("\n")))

@@ -1,3 +1,4 @@
+using DeepCluster.Core.IO;
 using System.Globalization;
 using DeepCluster.Core.Clustering;
 using DeepCluster.Core.Metrics;
@@ -96,7 +97,7 @@ public class KMeansTests
         using var scope = NewDisposeScope();
         using var dir = new TempDir();
         var (x, _) = Blobs.Make(6000, 32, 60, seed: 21, spread: 3, noise: 1);
-        NpyMatrix.WriteFloat32Matrix(dir.File("x.npy"), x);
+        NpyFile.WriteTensor(dir.File("x.npy"), x);
         const int k = 50, seed = 77;
         using var r = KMeans.Fit(x, k, new KMeansOptions { Seed = seed });
         var output = PythonPeer.Run("""

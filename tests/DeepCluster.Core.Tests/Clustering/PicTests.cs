@@ -1,3 +1,4 @@
+using DeepCluster.Core.IO;
 using DeepCluster.Core.Clustering;
 using DeepCluster.Core.Metrics;
 using DeepCluster.Core.Native;
@@ -17,7 +18,7 @@ public class PicTests
         using var dir = new TempDir();
         var (x, truth) = Blobs.Make(1200, 32, 6, seed: 8, spread: 10, noise: 0.5);
         using var pre = FeaturePreprocessing.Preprocess(x, 16);
-        NpyMatrix.WriteFloat32Matrix(dir.File("xb.npy"), pre.Features);
+        NpyFile.WriteTensor(dir.File("xb.npy"), pre.Features);
         var r = PowerIterationClustering.Fit(pre.Features, new PicOptions { RowsPerChunk = 300 });
         Assert.Equal(Enumerable.Range(0, 1200), r.ImagesLists.SelectMany(l => l).Order());
         Assert.All(r.ImagesLists, l => Assert.True(l.Count > 1));              // singletons were distributed
@@ -75,7 +76,7 @@ public class PicTests
         using var scope = NewDisposeScope();
         using var dir = new TempDir();
         var (x, _) = Blobs.Make(500, 8, 5, seed: 2, spread: 2, noise: 1);
-        NpyMatrix.WriteFloat32Matrix(dir.File("x.npy"), x);
+        NpyFile.WriteTensor(dir.File("x.npy"), x);
         var (d, i) = ChunkedSearch.Knn(x, x, 6, rowsPerChunk: 77);
         var text = PythonPeer.Run("""
             import sys, numpy as np, faiss
@@ -87,7 +88,7 @@ public class PicTests
         var faissI = text.Trim().Split(' ').Select(long.Parse).ToArray();
         var ours = i.narrow(1, 1, 5).reshape(-1).data<long>().ToArray();
         Assert.True(ours.Zip(faissI, (a, b) => a == b).Count(same => same) > 0.99 * ours.Length);   // ties may differ
-        var faissD = NpyMatrix.ReadFloat32Matrix(dir.File("d.npy"));
+        var faissD = NpyFile.ReadTensor(dir.File("d.npy"));
         Assert.True((faissD - d).abs().max().item<float>() < 1e-3);
     }
 
