@@ -1,3 +1,4 @@
+using DeepCluster.Core.IO;
 using System.Text.Json;
 using DeepCluster.Core.Clustering;
 using DeepCluster.Core.Native;
@@ -25,7 +26,7 @@ public class ClusterCommandTests
         using var scope = NewDisposeScope();
         var (x, _) = Blobs.Make(n, d, 5, seed: 1);
         var path = dir.File("f.npy");
-        NpyMatrix.WriteFloat32Matrix(path, x);
+        NpyFile.WriteTensor(path, x);
         return path;
     }
 
