@@ -47,34 +47,25 @@ public abstract class ConsoleObserver : IExperimentObserver, IDisposable
         public override void OnLog(string line) { lock (gate) Console.WriteLine(line); }
     }
 
-    /// <summary>A Spectre.Console live progress display, one bar per phase of the running epoch.</summary>
+    /// <summary>
+    /// A Spectre.Console live progress display, one bar per phase. Log lines (epoch summaries) close the current
+    /// display first, so bars and text never overwrite each other; the next progress opens a new one.
+    /// </summary>
     sealed class LiveObserver : ConsoleObserver
     {
         readonly Dictionary<(int, Phase), ProgressTask> tasks = new();
         readonly object gate = new();
-        readonly TaskCompletionSource stop = new();
-        readonly Task display;
+        TaskCompletionSource? stop;
+        Task? display;
         ProgressContext? context;
-        readonly TaskCompletionSource ready = new();
-
-        public LiveObserver()
-        {
-            display = AnsiConsole.Progress()
-                .AutoClear(false)
-                .HideCompleted(false)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
-                         new RemainingTimeColumn(), new SpinnerColumn())
-                .StartAsync(async ctx => { context = ctx; ready.TrySetResult(); await stop.Task; });
-            ready.Task.Wait(TimeSpan.FromSeconds(5));
-        }
 
         public override void OnProgress(PhaseProgress p)
         {
             lock (gate)
             {
-                if (context is null) return;
+                if (context is null) Open();
                 if (!tasks.TryGetValue((p.Epoch, p.Phase), out var task))
-                    tasks[(p.Epoch, p.Phase)] = task = context.AddTask(Markup.Escape(Describe(p)), maxValue: Math.Max(1, p.Total));
+                    tasks[(p.Epoch, p.Phase)] = task = context!.AddTask(Markup.Escape(Describe(p)), maxValue: Math.Max(1, p.Total));
                 task.MaxValue = Math.Max(1, p.Total);
                 task.Value = p.Done;
                 task.Description = Markup.Escape(Describe(p));
@@ -84,14 +75,36 @@ public abstract class ConsoleObserver : IExperimentObserver, IDisposable
 
         public override void OnLog(string line)
         {
-            lock (gate) AnsiConsole.MarkupLine(Markup.Escape(line));
+            lock (gate)
+            {
+                Close();
+                AnsiConsole.MarkupLine(Markup.Escape(line));
+            }
         }
 
-        public override void Finish()
+        void Open()
         {
-            stop.TrySetResult();
-            display.Wait(TimeSpan.FromSeconds(5));
+            var ready = new TaskCompletionSource();
+            stop = new TaskCompletionSource();
+            var until = stop.Task;
+            display = AnsiConsole.Progress()
+                .AutoClear(false)
+                .HideCompleted(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                         new RemainingTimeColumn(), new SpinnerColumn())
+                .StartAsync(async ctx => { context = ctx; ready.TrySetResult(); await until; });
+            ready.Task.Wait(TimeSpan.FromSeconds(5));
         }
+
+        void Close()
+        {
+            if (display is null) return;
+            stop!.TrySetResult();
+            display.Wait(TimeSpan.FromSeconds(5));
+            display = null; context = null; tasks.Clear();
+        }
+
+        public override void Finish() { lock (gate) Close(); }
 
         public override void Dispose() => Finish();
     }
