@@ -140,15 +140,7 @@ public class ModelTests
                 print(' '.join(repr(float(v)) for v in m.embed(x).flatten()))
             """, dir.Path);
         var lines = py.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        AssertClose(lines[0], y.data<float>().ToArray(), 1e-4);
-        AssertClose(lines[1], e.data<float>().ToArray(), 1e-4);
-    }
-
-    static void AssertClose(string pythonLine, float[] ours, double tol)
-    {
-        var theirs = pythonLine.Split(' ').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        Assert.Equal(theirs.Length, ours.Length);
-        var maxDiff = theirs.Zip(ours, (a, b) => Math.Abs(a - b)).Max();
-        Assert.True(maxDiff < tol, $"max abs diff {maxDiff}");
+        PythonNumbers.AssertClose(lines[0], y.data<float>().ToArray(), 1e-4);
+        PythonNumbers.AssertClose(lines[1], e.data<float>().ToArray(), 1e-4);
     }
 }
