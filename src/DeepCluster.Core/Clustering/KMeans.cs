@@ -33,6 +33,7 @@ public static class KMeans
         var perm = FaissRandom.RandPerm((int)nx, o.Seed + 1);
         var centroids = train.index_select(0, tensor(perm.AsSpan(0, k).ToArray().Select(i => (long)i).ToArray(), device: x.device)).contiguous();
 
+        using var bounded = o.UseBounds ? new BoundedAssignment(train, trainAugmented, trainNorms, o.RowsPerChunk) : null;
         var iterations = new List<KMeansIteration>();
         if (nx == k)
             iterations.Add(new KMeansIteration(0, 0, 0, clock.Elapsed));      // faiss: copy the points, one fake iteration
@@ -40,7 +41,8 @@ public static class KMeans
             for (int it = 0; it < o.Iterations; it++)
             {
                 using var iterScope = NewDisposeScope();
-                var (dis, assign) = ChunkedSearch.NearestAugmented(trainAugmented, trainNorms, centroids, o.RowsPerChunk);
+                var (dis, assign) = bounded?.Assign(centroids)
+                                    ?? ChunkedSearch.NearestAugmented(trainAugmented, trainNorms, centroids, o.RowsPerChunk);
                 double objective = dis.sum(ScalarType.Float64).item<double>();
 
                 var sums = zeros_like(centroids).index_add_(0, assign, train, 1);
@@ -56,7 +58,7 @@ public static class KMeans
         var trainTime = clock.Elapsed;
 
         var (finalDis, finalAssign) = nx == n
-            ? ChunkedSearch.NearestAugmented(trainAugmented, trainNorms, centroids, o.RowsPerChunk)
+            ? bounded?.Assign(centroids) ?? ChunkedSearch.NearestAugmented(trainAugmented, trainNorms, centroids, o.RowsPerChunk)
             : ChunkedSearch.Nearest(x, centroids, null, o.RowsPerChunk);
         double assignmentObjective = finalDis.sum(ScalarType.Float64).item<double>();
         var imagesLists = ClusterLists.FromAssignments(finalAssign, k);

@@ -18,6 +18,12 @@ public sealed record KMeansOptions
     /// <summary>Query rows per distance matrix product; 0 chooses automatically (see <see cref="ChunkedSearch"/>).</summary>
     public long RowsPerChunk { get; init; }
 
+    /// <summary>
+    /// Skip the points whose nearest centroid provably did not change (<see cref="BoundedAssignment"/>); the result is
+    /// the same as a full search. Off: search every point every iteration, as faiss does.
+    /// </summary>
+    public bool UseBounds { get; init; } = true;
+
     /// <summary>Called after every iteration (e.g. to show progress).</summary>
     public Action<KMeansIteration>? Progress { get; init; }
 
