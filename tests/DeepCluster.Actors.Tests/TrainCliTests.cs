@@ -45,6 +45,20 @@ public class TrainCliTests
     }
 
     [Fact]
+    public void ResumeFromACheckpointStartsAtItsEpochWithoutItsHead()
+    {
+        using var dir = new TempDir();
+        var first = dir.File("first");
+        var (code, output, err) = Run(Small(first).Select(a => a == "2" ? "1" : a).ToArray());
+        Assert.True(code == 0, output + err);
+        // A new experiment from that checkpoint (main.py's --resume): starts at the stored epoch (1), runs to --epochs.
+        var second = dir.File("second");
+        (code, output, err) = Run(Small(second, "--resume", Path.Combine(first, "checkpoint.pth.tar")).Select(a => a == "8" ? "6" : a).ToArray());
+        Assert.True(code == 0, output + err);
+        Assert.Equal(new[] { 1 }, new ExperimentFolder(second).ReadMetrics().Select(m => m.Epoch));
+    }
+
+    [Fact]
     public void MissingDatasetIsAClearError()
     {
         using var dir = new TempDir();

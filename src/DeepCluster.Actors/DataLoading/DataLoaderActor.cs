@@ -21,6 +21,8 @@ public sealed class DataLoaderActor : ReceiveActor
         public BatchLoader? Loader { get; init; }
         public int Demand;
         public bool Fetching;
+        /// <summary>Batches still to deliver; at 0 the end is fetched without waiting for demand.</summary>
+        public int Remaining;
     }
 
     sealed record Fetched(string StreamId, Batch? Batch, Exception? Error);
@@ -56,11 +58,15 @@ public sealed class DataLoaderActor : ReceiveActor
                 prefetch: 3, seed: msg.Seed, epoch: msg.Epoch, labels: labels, skipBadFiles: msg.Dataset.SkipBadFiles,
                 startBatch: msg.StartBatch);
             var cts = new CancellationTokenSource();
-            var s = new Stream(msg.StreamId, Sender, loader.GetAsyncEnumerator(cts.Token), cts) { Loader = loader };
+            var s = new Stream(msg.StreamId, Sender, loader.GetAsyncEnumerator(cts.Token), cts)
+            {
+                Loader = loader, Remaining = Math.Max(0, loader.BatchCount - msg.StartBatch),
+            };
             Close(msg.StreamId);
             streams[msg.StreamId] = s;
             var count = order?.Length ?? dataset.Count;
             Sender.Tell(new StreamOpened(msg.StreamId, count, loader.BatchCount, dataset.Count, dataset.Labels));
+            FetchIfNeeded(s);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
         {
@@ -78,7 +84,7 @@ public sealed class DataLoaderActor : ReceiveActor
 
     void FetchIfNeeded(Stream s)
     {
-        if (s.Fetching || s.Demand <= 0) return;
+        if (s.Fetching || (s.Demand <= 0 && s.Remaining > 0)) return;
         s.Fetching = true;
         var self = Self;
         s.Batches.MoveNextAsync().AsTask().ContinueWith(t =>
@@ -110,6 +116,7 @@ public sealed class DataLoaderActor : ReceiveActor
                                             b.Labels.data<long>().ToArray(), b.Indices));
         }
         s.Demand--;
+        s.Remaining--;
         FetchIfNeeded(s);
     }
 
