@@ -32,12 +32,17 @@ public class KillResumeTests
             if (marker == "epoch 2 training") Thread.Sleep(700);   // somewhere inside the epoch, maybe mid-checkpoint
             run.KillHard();
         }
+        // What a kill in the middle of a checkpoint write leaves: a temporary file, never a half-written checkpoint.
+        var stale = Path.Combine(exp, "checkpoints", ".checkpoint_9.pth.tar.4242.0123456789abcdef.tmp");
+        File.WriteAllBytes(stale, new byte[100]);
         using (var last = new CliProcess(Args(exp, 3)))
         {
             var code = last.WaitForExit(timeout);
             Assert.True(code == 0, last.Output);
             Assert.Contains("resuming", last.Output);
+            Assert.Contains("half-written", last.Output);
         }
+        Assert.False(File.Exists(stale));
 
         var folder = new ExperimentFolder(exp);
         var metrics = folder.ReadMetrics();

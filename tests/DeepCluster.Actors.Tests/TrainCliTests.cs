@@ -59,6 +59,21 @@ public class TrainCliTests
     }
 
     [Fact]
+    public void TrainsOnAnImageFolderOfPngs()
+    {
+        using var dir = new TempDir();
+        var images = dir.File("images");
+        var idx = DeepCluster.Core.Data.IdxDataset.FromFolder(CliProcess.FashionMnist, "train", limit: 200);
+        idx.ExportImageFolder(images);
+        var exp = dir.File("exp");
+        var (code, output, err) = Run("train", images, "--arch", "alexnet_small", "--k", "5", "--epochs", "1", "--batch", "50",
+            "--exp", exp, "--device", "cpu", "--pca", "16", "--workers", "2");
+        Assert.True(code == 0, output + err);
+        var m = Assert.Single(new ExperimentFolder(exp).ReadMetrics());
+        Assert.NotNull(m.NmiLabels);                            // the class folders are the true labels
+    }
+
+    [Fact]
     public void MissingDatasetIsAClearError()
     {
         using var dir = new TempDir();
