@@ -1,6 +1,6 @@
 // Micro-benchmark of the pieces of a DeepCluster epoch on alexnet_small (28×28, Sobel, batch 256): the feature pass's
 // forward, the SGD step, and the data loader with each transform. bench/steps/run.sh runs it beside PyTorch.
-//   dotnet run -c Release --project bench/DeepCluster.Bench -- [threads] [batches]
+//   dotnet run -c Release --project bench/DeepCluster.Bench -- [threads] [batches] [arch] [batch]
 using System.Diagnostics;
 using System.Globalization;
 using DeepCluster.Core.Data;
@@ -9,13 +9,14 @@ using DeepCluster.Core.Native;
 using DeepCluster.Core.Training;
 using static TorchSharp.torch;
 
-TorchRuntime.EnsureLoaded();
+TorchRuntime.FlushDenormals();
 set_num_threads(args.Length > 0 ? int.Parse(args[0]) : 2);
 int batches = args.Length > 1 ? int.Parse(args[1]) : 20;
-const int batch = 256;
+var arch = args.Length > 2 ? args[2] : "alexnet_small";
+int batch = args.Length > 3 ? int.Parse(args[3]) : 256;
 manual_seed(0);
-using var model = ModelFactory.Create("alexnet_small", sobel: true, numClasses: 0);
-using var x = randn(batch, 3, 28, 28);
+using var model = ModelFactory.Create(arch, sobel: true, numClasses: 0);
+using var x = randn(batch, 3, model.InputSize, model.InputSize);
 using var y = randint(0, 100, [batch], dtype: int64);
 
 model.eval();
@@ -24,6 +25,7 @@ using var trainer = new Trainer(model, new SgdSettings(), CPU);
 trainer.ResetHead(100);
 Report("train", Time(() => trainer.Step(x, y)));
 
+if (arch != "alexnet_small") return;
 var ds = IdxDataset.FromFolder("/usr/share/datasets/fashion-mnist", "train", 10_000);
 foreach (var (name, t) in new[] { ("loader_features", DeepClusterTransforms.Features(28)), ("loader_training", DeepClusterTransforms.Training(28)) })
 {

@@ -32,6 +32,27 @@ public class TorchRuntimeTests
     }
 
     [Fact]
+    public void DenormalsAreFlushedOnTheThreadThatAsks()
+    {
+        TorchRuntime.EnsureLoaded();
+        float Compute(bool flush)
+        {
+            float result = 0;
+            var t = new Thread(() =>
+            {
+                if (flush) Assert.True(TorchRuntime.FlushDenormals());
+                using var tiny = torch.tensor(new[] { 1e-39f });     // below float's smallest normal (1.18e-38)
+                using var product = tiny * 1.5f;
+                result = product.item<float>();
+            });
+            t.Start(); t.Join();
+            return result;
+        }
+        Assert.NotEqual(0f, Compute(flush: false));
+        Assert.Equal(0f, Compute(flush: true));
+    }
+
+    [Fact]
     public void DiagnosisNamesTheCauseAndAFix()
     {
         var msg = TorchRuntime.Diagnose(new TypeInitializationException("TorchSharp.torch", new DllNotFoundException("libLibTorchSharp.so: cannot open")));

@@ -47,5 +47,7 @@ public sealed class ClusteringActor : ReceiveActor
         });
     }
 
+    protected override void PreStart() => TorchRuntime.FlushDenormals();   // this actor's own thread
+
     public static Props Props() => Akka.Actor.Props.Create(() => new ClusteringActor());
 }

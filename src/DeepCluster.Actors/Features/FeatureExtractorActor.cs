@@ -125,5 +125,7 @@ public sealed class FeatureExtractorActor : ReceiveActor
         job = null;
     }
 
+    protected override void PreStart() => TorchRuntime.FlushDenormals();   // this actor's own thread
+
     protected override void PostStop() { model?.Dispose(); base.PostStop(); }
 }

@@ -165,6 +165,8 @@ public sealed class TrainerActor : ReceiveActor
         requester?.Tell(new TrainingFailed(job?.Epoch ?? -1, error));
     }
 
+    protected override void PreStart() => TorchRuntime.FlushDenormals();   // this actor's own thread
+
     protected override void PostStop()
     {
         trainer?.Dispose();

@@ -67,6 +67,7 @@ public static class ClusterCommand
         TorchRuntime.EnsureLoaded();
         if (s.Threads > 0) torch.set_num_threads(s.Threads);
         Device dev;
+        TorchRuntime.FlushDenormals();
         try { dev = TorchRuntime.ResolveDevice(s.Device); }
         catch (ArgumentException e) { throw new BadInputException(e.Message); }
 

@@ -31,6 +31,28 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>
+    /// <c>torch.set_flush_denormal(True)</c> for the calling thread (and the compute threads it starts later, which
+    /// inherit its floating-point environment): denormal floats become zero. Without it a CPU step that meets tiny
+    /// gradients runs 20–40× slower (seen: one AlexNet step of 52 s instead of 1.3 s). Call it on every thread that
+    /// computes. False where the CPU or the library cannot do it.
+    /// </summary>
+    public static bool FlushDenormals()
+    {
+        EnsureLoaded();
+        try { return SetFlushDenormal(GlobalContext(), true); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }
+    }
+
+    // at::globalContext() and at::Context::setFlushDenormal(bool): TorchSharp does not bind them; on x86-64 a
+    // non-virtual member function takes `this` as its first argument.
+    [DllImport("torch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
+    static extern IntPtr GlobalContext();
+
+    [DllImport("torch_cpu", EntryPoint = "_ZN2at7Context16setFlushDenormalEb")]
+    [return: MarshalAs(UnmanagedType.U1)]
+    static extern bool SetFlushDenormal(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool on);
+
     /// <summary>The device to run on: "cuda" when available (or asked for), else "cpu".</summary>
     public static torch.Device ResolveDevice(string? requested)
     {
