@@ -171,7 +171,7 @@ public static class Checkpoint
             ["optimizer"] = optimizer?.ToPickle(),
         };
         using var f = new AtomicFile(path);
-        PyTorchPickler.PickleStateDict(f.Stream, root, leaveOpen: true);
+        TorchZipWriter.Write(f.Stream, root);
         f.Commit();
     }
 
