@@ -1,6 +1,7 @@
 // Micro-benchmark of the pieces of a DeepCluster epoch on alexnet_small (28×28, Sobel, batch 256): the feature pass's
 // forward, the SGD step, and the data loader with each transform. bench/steps/run.sh runs it beside PyTorch.
-//   dotnet run -c Release --project bench/DeepCluster.Bench -- [threads] [batches] [arch] [batch]
+//   dotnet run -c Release --project bench/DeepCluster.Bench -- [threads] [batches] [arch] [batch] [cpu|cuda]
+// On a GPU machine (bench/gpu/run.sh): dcbench 16 20 alexnet 256 cuda, beside ../shared/gpu/pytorch_alexnet_bench.py.
 using System.Diagnostics;
 using System.Globalization;
 using DeepCluster.Core.Data;
@@ -14,15 +15,18 @@ set_num_threads(args.Length > 0 ? int.Parse(args[0]) : 2);
 int batches = args.Length > 1 ? int.Parse(args[1]) : 20;
 var arch = args.Length > 2 ? args[2] : "alexnet_small";
 int batch = args.Length > 3 ? int.Parse(args[3]) : 256;
+var device = TorchRuntime.ResolveDevice(args.Length > 4 ? args[4] : "cpu");
 manual_seed(0);
-using var model = ModelFactory.Create(arch, sobel: true, numClasses: 0);
-using var x = randn(batch, 3, model.InputSize, model.InputSize);
-using var y = randint(0, 100, [batch], dtype: int64);
+using var model = ModelFactory.Create(arch, sobel: arch == "alexnet_small", numClasses: 0);
+model.to(device);
+using var x = randn(batch, 3, model.InputSize, model.InputSize, device: device);
+using var y = randint(0, arch == "alexnet_small" ? 100 : 10000, [batch], dtype: int64, device: device);
+Console.WriteLine($"{arch}, batch {batch}, {device}, {get_num_threads()} threads");
 
 model.eval();
 Report("inference", Time(() => { using var s = NewDisposeScope(); using var _ = inference_mode(); model.Embed(x); }));
-using var trainer = new Trainer(model, new SgdSettings(), CPU);
-trainer.ResetHead(100);
+using var trainer = new Trainer(model, new SgdSettings(), device);
+trainer.ResetHead(arch == "alexnet_small" ? 100 : 10000);
 Report("train", Time(() => trainer.Step(x, y)));
 
 if (arch != "alexnet_small") return;
@@ -36,9 +40,11 @@ foreach (var (name, t) in new[] { ("loader_features", DeepClusterTransforms.Feat
 
 double Time(Action step)
 {
-    for (int i = 0; i < 5; i++) step();   // warm-up: oneDNN primitive caches
+    for (int i = 0; i < 5; i++) step();   // warm-up: oneDNN / cuDNN primitive caches
+    if (device.type == TorchSharp.DeviceType.CUDA) cuda.synchronize();
     var sw = Stopwatch.StartNew();
     for (int i = 0; i < batches; i++) step();
+    if (device.type == TorchSharp.DeviceType.CUDA) cuda.synchronize();
     return batch * batches / sw.Elapsed.TotalSeconds;
 }
 

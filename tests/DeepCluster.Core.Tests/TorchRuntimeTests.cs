@@ -34,22 +34,21 @@ public class TorchRuntimeTests
     [Fact]
     public void DenormalsAreFlushedOnTheThreadThatAsks()
     {
+        // A thread starts with its creator's floating-point environment, which libtorch's own threads may already
+        // have changed, so only the effect of asking is asserted: a denormal product becomes zero.
         TorchRuntime.EnsureLoaded();
-        float Compute(bool flush)
+        float result = -1;
+        bool supported = false;
+        var t = new Thread(() =>
         {
-            float result = 0;
-            var t = new Thread(() =>
-            {
-                if (flush) Assert.True(TorchRuntime.FlushDenormals());
-                using var tiny = torch.tensor(new[] { 1e-39f });     // below float's smallest normal (1.18e-38)
-                using var product = tiny * 1.5f;
-                result = product.item<float>();
-            });
-            t.Start(); t.Join();
-            return result;
-        }
-        Assert.NotEqual(0f, Compute(flush: false));
-        Assert.Equal(0f, Compute(flush: true));
+            supported = TorchRuntime.FlushDenormals();
+            using var tiny = torch.tensor(new[] { BitConverter.Int32BitsToSingle(0x000AE398) });   // 1e-39, below float's smallest normal
+            using var product = tiny * 1.5f;
+            result = product.item<float>();
+        });
+        t.Start(); t.Join();
+        Assert.True(supported);
+        Assert.Equal(0f, result);
     }
 
     [Fact]
