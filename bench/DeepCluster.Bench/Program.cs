@@ -8,6 +8,7 @@ using DeepCluster.Core.Data;
 using DeepCluster.Core.Models;
 using DeepCluster.Core.Native;
 using DeepCluster.Core.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 TorchRuntime.FlushDenormals();
