@@ -54,7 +54,10 @@ public sealed class DataLoaderActor : ReceiveActor
             var transform = DeepClusterTransforms.For(msg.Transform == TransformKind.Training, msg.InputSize);
             int[]? order = msg.OrderPath is null ? null : NpyFile.ReadInt64(msg.OrderPath).Select(v => checked((int)v)).ToArray();
             int[]? labels = msg.LabelsPath is null ? null : NpyFile.ReadInt64(msg.LabelsPath).Select(v => checked((int)v)).ToArray();
-            var loader = new BatchLoader(dataset, transform, order, msg.BatchSize, workers: Math.Max(1, msg.Workers),
+            // Decoders share the cores with the compute threads: more decoders than cores only take time from the
+            // SGD steps (PyTorch's workers are processes for the GIL's sake; ours are tasks in one process).
+            var workers = Math.Clamp(msg.Workers, 1, Environment.ProcessorCount);
+            var loader = new BatchLoader(dataset, transform, order, msg.BatchSize, workers: workers,
                 prefetch: 3, seed: msg.Seed, epoch: msg.Epoch, labels: labels, skipBadFiles: msg.Dataset.SkipBadFiles,
                 startBatch: msg.StartBatch);
             var cts = new CancellationTokenSource();
