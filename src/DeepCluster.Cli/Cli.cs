@@ -22,8 +22,12 @@ public static class Cli
     {
         try
         {
-            return await Build().Parse(args).InvokeAsync();
+            // Our own handler below: user errors become one line, never a stack trace.
+            var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            return await Build().Parse(args).InvokeAsync(invocation);
         }
         catch (TorchLoadException e) { Console.Error.WriteLine(e.Message); return 3; }
+        catch (Exception e) when (Errors.IsUserError(e)) { return Errors.Fail(e.Message); }
+        catch (OperationCanceledException) { Console.Error.WriteLine("deepcluster: interrupted"); return 130; }
     }
 }

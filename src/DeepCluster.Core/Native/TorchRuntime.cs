@@ -19,6 +19,10 @@ public static class TorchRuntime
         lock (Gate)
         {
             if (_loaded) return;
+            // TorchSharp prints a long loader trace to the console when it fails; our diagnosis replaces it.
+            var (stdout, stderr) = (Console.Out, Console.Error);
+            Console.SetOut(TextWriter.Null);
+            Console.SetError(TextWriter.Null);
             try
             {
                 torch.InitializeDeviceType(DeviceType.CPU);
@@ -27,6 +31,11 @@ public static class TorchRuntime
             catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException)
             {
                 throw new TorchLoadException(Diagnose(e));
+            }
+            finally
+            {
+                Console.SetOut(stdout);
+                Console.SetError(stderr);
             }
         }
     }
@@ -70,7 +79,7 @@ public static class TorchRuntime
     {
         var lines = new List<string> { "TorchSharp could not load its native library (libLibTorchSharp.so)." };
         var root = e; while (root.InnerException != null) root = root.InnerException;
-        lines.Add($"  cause: {root.Message.Split('\n')[0]}");
+        lines.Add($"  TorchSharp says: {root.Message.Split('\n')[0]}");
         var lib = FindNativeLibrary();
         if (lib != null && RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
         {
