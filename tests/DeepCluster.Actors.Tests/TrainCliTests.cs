@@ -42,6 +42,21 @@ public class TrainCliTests
         (code, output, err) = Run(Small(exp).Select(a => a == "2" ? "3" : a).ToArray());
         Assert.True(code == 0, output + err);
         Assert.Equal(new[] { 0, 1, 2 }, folder.ReadMetrics().Select(m => m.Epoch));
+
+        // `resume EXP` needs only the folder: its saved configuration, here with one more epoch.
+        (code, output, err) = Run("resume", exp, "--epochs", "4");
+        Assert.True(code == 0, output + err);
+        Assert.Equal(new[] { 0, 1, 2, 3 }, folder.ReadMetrics().Select(m => m.Epoch));
+    }
+
+    [Fact]
+    public void StartEpochNumbersTheEpochsOfANewExperiment()
+    {
+        using var dir = new TempDir();
+        var exp = dir.File("exp");
+        var (code, output, err) = Run(Small(exp, "--start_epoch", "5").Select(a => a == "2" ? "6" : a).ToArray());
+        Assert.True(code == 0, output + err);
+        Assert.Equal(new[] { 5 }, new ExperimentFolder(exp).ReadMetrics().Select(m => m.Epoch));
     }
 
     [Fact]
