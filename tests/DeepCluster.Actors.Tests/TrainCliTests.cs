@@ -89,6 +89,29 @@ public class TrainCliTests
     }
 
     [Fact]
+    public void ATruncatedImageStopsTheRunByNameOrIsSkippedWhenAsked()
+    {
+        using var dir = new TempDir();
+        var images = dir.File("images");
+        DeepCluster.Core.Data.IdxDataset.FromFolder(CliProcess.FashionMnist, "train", limit: 120).ExportImageFolder(images);
+        var bad = Directory.GetFiles(images, "*.png", SearchOption.AllDirectories).Order().ElementAt(37);
+        var bytes = File.ReadAllBytes(bad);
+        File.WriteAllBytes(bad, bytes[..(bytes.Length / 2)]);           // valid header, truncated data
+        string[] Args(string exp, params string[] extra) =>
+            ["train", images, "--arch", "alexnet_small", "--k", "4", "--epochs", "1", "--batch", "32", "--exp", exp,
+             "--device", "cpu", "--pca", "8", .. extra];
+
+        var (code, output, err) = Run(Args(dir.File("strict")));
+        Assert.Equal(2, code);
+        Assert.Contains(Path.GetFileName(bad), err);
+
+        (code, output, err) = Run(Args(dir.File("skip"), "--skip-bad-files"));
+        Assert.True(code == 0, output + err);
+        Assert.Contains("1 unreadable image(s) skipped", File.ReadAllText(new ExperimentFolder(dir.File("skip")).LogPath));
+        Assert.Single(new ExperimentFolder(dir.File("skip")).ReadMetrics());
+    }
+
+    [Fact]
     public void MissingDatasetIsAClearError()
     {
         using var dir = new TempDir();

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Event;
 using DeepCluster.Actors.DataLoading;
 using DeepCluster.Actors.Progress;
+using System.Runtime.InteropServices;
 using DeepCluster.Core.IO;
 using DeepCluster.Core.Models;
 using DeepCluster.Core.Native;
@@ -36,8 +37,8 @@ public sealed class FeatureExtractorActor : ReceiveActor
     IActorRef? requester;
     DeepClusterNet? model;
     Device device = CPU;
-    float[]? features;
-    int dim, done;
+    AtomicFile? output;       // the .npy being written, row i = image i (streamed: ImageNet's 1.28M × 4096 never sits in memory)
+    int dim, done, skipped;
     Stopwatch clock = new();
 
     public FeatureExtractorActor(IActorRef loader)
@@ -56,7 +57,8 @@ public sealed class FeatureExtractorActor : ReceiveActor
     {
         try
         {
-            job = msg; requester = Sender; done = 0; features = null;
+            job = msg; requester = Sender; done = 0; skipped = 0;
+            output?.Dispose(); output = null;
             clock = Stopwatch.StartNew();
             device = TorchRuntime.ResolveDevice(msg.Device);
             model?.Dispose();
@@ -73,17 +75,28 @@ public sealed class FeatureExtractorActor : ReceiveActor
     {
         try
         {
-            if (features is null) features = new float[(long)consumer.Opened!.Samples * dim];
+            var total = consumer.Opened!.Samples;
+            if (output is null)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(job!.OutPath)!);
+                output = new AtomicFile(job.OutPath);
+                NpyHeader.Write(output.Stream, "<f4", [total, dim]);
+            }
+            float[] rows;
             using (var scope = NewDisposeScope())
             using (inference_mode())
             {
                 var x = tensor(b.Images, b.Shape).to(device);
-                var f = model!.Embed(x).to(CPU).contiguous();
-                f.data<float>().CopyTo(features.AsSpan(done * dim, b.Indices.Length * dim));
+                rows = model!.Embed(x).to(CPU).contiguous().data<float>().ToArray();
             }
-            done += b.Indices.Length;
+            // Batches come in dataset order; an image the loader skipped (--skip-bad-files) keeps its row, filled with
+            // the batch's mean feature, so that row i is always image i.
+            int first = b.Number * job!.BatchSize, expected = Math.Min(job.BatchSize, total - first);
+            if (b.Indices.Length != expected) rows = FillSkipped(rows, b.Indices, first, expected);
+            output.Stream.Write(MemoryMarshal.AsBytes(rows.AsSpan()));
+            skipped += expected - b.Indices.Length;
+            done += expected;
             consumer.Consumed(b, Self);
-            var total = consumer.Opened!.Samples;
             Context.System.EventStream.Publish(new PhaseProgress(job!.Epoch, Phase.Features, done, total,
                 done / Math.Max(1e-9, clock.Elapsed.TotalSeconds), "img"));
         }
@@ -95,18 +108,21 @@ public sealed class FeatureExtractorActor : ReceiveActor
         try
         {
             var n = done;
-            Directory.CreateDirectory(Path.GetDirectoryName(job!.OutPath)!);
-            NpyFile.WriteFloat32Matrix(job.OutPath, features.AsSpan(0, n * dim), n, dim);
+            if (output is null) throw new InvalidDataException($"{job!.Dataset.Path}: no image could be read.");
+            output.Commit();
+            output = null;
+            if (skipped > 0)
+                Context.System.EventStream.Publish(new ExperimentLog(
+                    $"epoch {job!.Epoch}: {skipped} unreadable image(s) skipped; their feature rows hold their batch's mean"));
             string? labelsPath = null;
             if (consumer.Opened?.TrueLabels is { } labels && labels.Length == n)
             {
                 labelsPath = Path.Combine(Path.GetDirectoryName(job.OutPath)!, "true_labels.npy");
                 NpyFile.WriteInt64(labelsPath, labels.Select(l => (long)l).ToArray());
             }
-            requester.Tell(new FeaturesExtracted(job.Epoch, job.OutPath, n, dim, clock.Elapsed.TotalSeconds, labelsPath));
+            requester.Tell(new FeaturesExtracted(job!.Epoch, job.OutPath, n, dim, clock.Elapsed.TotalSeconds, labelsPath));
         }
         catch (Exception e) { Fail(e.Message); return; }
-        finally { features = null; }
         Release();
     }
 
@@ -114,12 +130,25 @@ public sealed class FeatureExtractorActor : ReceiveActor
     {
         log.Error("feature pass failed: {0}", error);
         requester?.Tell(new FeaturesFailed(job?.Epoch ?? -1, error));
-        features = null;
         Release();
+    }
+
+    static float[] FillSkipped(float[] rows, int[] indices, int first, int expected)
+    {
+        int d = rows.Length / Math.Max(1, indices.Length);
+        var mean = new float[d];
+        for (int r = 0; r < indices.Length; r++)
+            for (int j = 0; j < d; j++) mean[j] += rows[r * d + j] / indices.Length;
+        var full = new float[expected * d];
+        for (int p = 0; p < expected; p++) mean.CopyTo(full, p * d);
+        for (int r = 0; r < indices.Length; r++) Array.Copy(rows, r * d, full, (indices[r] - first) * d, d);
+        return full;
     }
 
     void Release()
     {
+        output?.Dispose();      // not committed: the temporary file is removed
+        output = null;
         model?.Dispose();
         model = null;
         job = null;
