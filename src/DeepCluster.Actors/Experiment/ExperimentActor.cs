@@ -192,10 +192,13 @@ public sealed class ExperimentActor : ReceivePersistentActor
         {
             folder.WriteMetrics(state.Completed);
             if (state.Completed.Count == 0 || state.ModelPath is null || !File.Exists(state.ModelPath)) return;
-            AtomicFile.Write(folder.CheckpointPath, s => { using var src = File.OpenRead(state.ModelPath); src.CopyTo(s); });
+            if (!IsCopyOf(folder.CheckpointPath, state.ModelPath))
+                AtomicFile.Write(folder.CheckpointPath, s => { using var src = File.OpenRead(state.ModelPath); src.CopyTo(s); });
+            folder.PruneWork(state.Epoch - 1);                // keeps the previous epoch: its assignments are needed below
             var log = File.Exists(folder.ClustersPath) ? ClustersLog.Read(folder.ClustersPath).ToList() : [];
             var finished = state.Completed.Count;
-            if (log.Count >= finished) log = log.Take(finished).ToList();
+            if (log.Count == finished) return;                 // already in step with the journal
+            if (log.Count > finished) log = log.Take(finished).ToList();
             else if (log.Count == finished - 1 && state.PreviousAssignmentsPath is { } a && File.Exists(a))
             {
                 var assignments = NpyFile.ReadInt64(a);
@@ -204,10 +207,17 @@ public sealed class ExperimentActor : ReceivePersistentActor
             }
             else this.log.Warning("{0}: {1} epoch(s) logged for {2} finished; not rebuilt", folder.ClustersPath, log.Count, finished);
             ClustersLog.Write(folder.ClustersPath, log.Select(ep => (IReadOnlyList<IReadOnlyList<int>>)ep.Select(l => (IReadOnlyList<int>)l).ToList()).ToList());
-            folder.PruneWork(state.Epoch - 1);
         }
         catch (Exception e) { log.Warning("outputs not synchronised: {0}", e.Message); }
     }
+
+    /// <summary>
+    /// The copy was made after the source was written (the epoch models are written once, under names of their own)
+    /// and has its length: a restart need not copy a large checkpoint again.
+    /// </summary>
+    static bool IsCopyOf(string copy, string source) =>
+        File.Exists(copy) && new FileInfo(copy).Length == new FileInfo(source).Length &&
+        File.GetLastWriteTimeUtc(copy) >= File.GetLastWriteTimeUtc(source);
 
     void Report(EpochMetrics m)
     {
