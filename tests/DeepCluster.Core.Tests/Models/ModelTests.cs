@@ -54,6 +54,40 @@ public class ModelTests
         Assert.True(e.min().item<float>() < 0);
     }
 
+    [Theory]
+    [InlineData("alexnet_small", 28)]
+    [InlineData("alexnet", 224)]
+    public void PoolingBeforeReluGivesBitIdenticalOutputsAndGradients(string arch, int size)
+    {
+        // The trunk applies each ReLU that feeds a max-pool after the pool; the reference is the published order,
+        // run through the Sequential modules themselves.
+        manual_seed(3);
+        using var model = ModelFactory.Create(arch, sobel: true, numClasses: 6);
+        model.train();
+        var parts = model.named_children().Where(c => c.module is TorchSharp.Modules.Sequential)
+            .ToDictionary(c => c.name, c => (TorchSharp.Modules.Sequential)c.module);
+        using var x = randn(size > 100 ? 2 : 8, 3, size, size);
+        Tensor Published()
+        {
+            var h = parts["features"].forward(parts["sobel"].forward(x.ToChannelsLast())).flatten(1);
+            return model.TopLayer!.forward(parts["classifier"].forward(h));
+        }
+        var grads = new List<Tensor[]>();
+        var outputs = new List<Tensor>();
+        foreach (var run in new Func<Tensor>[] { () => model.forward(x), Published })
+        {
+            model.zero_grad();
+            manual_seed(11);                                    // same dropout masks
+            var y = run();
+            (y * y).sum().backward();
+            outputs.Add(y.detach());
+            grads.Add(model.parameters().Where(p => p.requires_grad).Select(p => p.grad!.clone()).ToArray());
+        }
+        Assert.True(outputs[0].eq(outputs[1]).all().item<bool>(), $"outputs differ by {(outputs[0] - outputs[1]).abs().max().item<float>()}");
+        for (int i = 0; i < grads[0].Length; i++) Assert.True(grads[0][i].eq(grads[1][i]).all().item<bool>(), $"gradient {i} differs");
+        Assert.True(grads[0][0].abs().sum().item<float>() > 0, "first conv received no gradient");
+    }
+
     [Fact]
     public void TopLayerCanBeRemovedAndReplaced()
     {
