@@ -1,6 +1,8 @@
 // Micro-benchmark of the pieces of a DeepCluster epoch on alexnet_small (28×28, Sobel, batch 256): the feature pass's
 // forward, the SGD step, and the data loader with each transform. bench/steps/run.sh runs it beside PyTorch.
 //   dotnet run -c Release --project bench/DeepCluster.Bench -- [threads] [batches] [arch] [batch] [cpu|cuda]
+//   dotnet run -c Release --project bench/DeepCluster.Bench -- pipeline IMAGES ARCH DEVICE [WORKERS] [EPOCHS] [K]
+//     (the whole actor pipeline on synthetic images: Pipeline.cs)
 // On a GPU machine (bench/gpu/run.sh): dcbench 16 20 alexnet 256 cuda, beside ../shared/gpu/pytorch_alexnet_bench.py.
 using System.Diagnostics;
 using System.Globalization;
@@ -11,6 +13,7 @@ using DeepCluster.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
+if (args.Length > 0 && args[0] == "pipeline") return await Pipeline.RunAsync(args[1..]);
 TorchRuntime.FlushDenormals();
 set_num_threads(args.Length > 0 ? int.Parse(args[0]) : 2);
 int batches = args.Length > 1 ? int.Parse(args[1]) : 20;
@@ -30,7 +33,7 @@ using var trainer = new Trainer(model, new SgdSettings(), device);
 trainer.ResetHead(arch == "alexnet_small" ? 100 : 10000);
 Report("train", Time(() => trainer.Step(x, y)));
 
-if (arch != "alexnet_small") return;
+if (arch != "alexnet_small") return 0;
 var ds = IdxDataset.FromFolder("/usr/share/datasets/fashion-mnist", "train", 10_000);
 foreach (var (name, t) in new[] { ("loader_features", DeepClusterTransforms.Features(28)), ("loader_training", DeepClusterTransforms.Training(28)) })
 {
@@ -38,6 +41,7 @@ foreach (var (name, t) in new[] { ("loader_features", DeepClusterTransforms.Feat
     foreach (var b in new BatchLoader(ds, t, null, batch, workers: 2)) using (b) n += b.Count;
     Report(name, n / sw.Elapsed.TotalSeconds);
 }
+return 0;
 
 double Time(Action step)
 {

@@ -9,6 +9,8 @@ namespace DeepCluster.Cli;
 public static class Errors
 {
     public const int UserError = 2;
+    /// <summary>Stopped by Ctrl+C or SIGTERM; the experiment resumes with the same command (128 + SIGINT, as shells report).</summary>
+    public const int Interrupted = 130;
 
     public static int Fail(string message)
     {

@@ -75,6 +75,13 @@ public sealed class CliProcess : IDisposable
         process.WaitForExit(30_000);
     }
 
+    /// <summary>Sends a signal by name (TERM, INT), as `kill -TERM` or Ctrl+C would.</summary>
+    public void Signal(string name)
+    {
+        using var kill = Process.Start("kill", ["-" + name, process.Id.ToString()])!;
+        kill.WaitForExit();
+    }
+
     public int WaitForExit(TimeSpan timeout)
     {
         if (!process.WaitForExit((int)timeout.TotalMilliseconds)) { KillHard(); throw new TimeoutException("deepcluster did not finish:\n" + Output); }

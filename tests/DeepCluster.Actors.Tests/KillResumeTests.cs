@@ -66,4 +66,30 @@ public class KillResumeTests
         Assert.Contains("epoch 3 alexnet_small", py);
         Assert.Contains("clusters 3 10 1024", py);
     }
+
+    [Theory]
+    [InlineData("TERM", "epoch 0 features")]
+    [InlineData("INT", "epoch 0 training")]
+    public void ASignalStopsTheRunPromptlyAndTheSameCommandFinishesIt(string signal, string marker)
+    {
+        using var dir = new TempDir();
+        var exp = dir.File("exp");
+        var timeout = TimeSpan.FromMinutes(3);
+        using (var run = new CliProcess(Args(exp, 2)))
+        {
+            Assert.True(run.WaitForLine(marker, timeout), $"never saw '{marker}':\n{run.Output}");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            run.Signal(signal);
+            var code = run.WaitForExit(TimeSpan.FromSeconds(30));       // a hang throws here
+            Assert.True(code == 130, $"exit code {code}:\n{run.Output}");
+            Assert.Contains("interrupted; run the same command to continue", run.Output);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed} to stop");
+        }
+        using (var again = new CliProcess(Args(exp, 2)))
+        {
+            var code = again.WaitForExit(timeout);
+            Assert.True(code == 0, again.Output);
+        }
+        Assert.Equal(new[] { 0, 1 }, new ExperimentFolder(exp).ReadMetrics().Select(m => m.Epoch));
+    }
 }

@@ -32,11 +32,11 @@ public sealed class ClusteringActor : ReceiveActor
                 var device = TorchRuntime.ResolveDevice(msg.Device);
                 var events = Context.System.EventStream;
                 var result = ClusteringRunner.Run(msg.FeaturesPath, msg.Method, msg.K, msg.Pca, msg.Niter, msg.Seed, device,
-                    (it, total, objective) => events.Publish(new PhaseProgress(msg.Epoch, Phase.Clustering, it, total, 0, "it",
-                        msg.Method == "Kmeans" ? $"objective {objective:F2}" : null)));
+                    (it, total, step) => events.Publish(new PhaseProgress(msg.Epoch, Phase.Clustering, it, total, 0, "it",
+                        step is null ? null : $"objective {step.Objective:F2}")));
                 Directory.CreateDirectory(Path.GetDirectoryName(msg.AssignmentsPath)!);
                 NpyFile.WriteInt64(msg.AssignmentsPath, result.Assignments);
-                Sender.Tell(new FeaturesClustered(msg.Epoch, msg.AssignmentsPath, result.Loss, result.Objectives.ToArray(),
+                Sender.Tell(new FeaturesClustered(msg.Epoch, msg.AssignmentsPath, result.Loss, result.Objectives,
                     result.NonEmpty, result.Seconds));
             }
             catch (Exception e)

@@ -193,7 +193,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
             folder.WriteMetrics(state.Completed);
             if (state.Completed.Count == 0 || state.ModelPath is null || !File.Exists(state.ModelPath)) return;
             if (!IsCopyOf(folder.CheckpointPath, state.ModelPath))
-                AtomicFile.Write(folder.CheckpointPath, s => { using var src = File.OpenRead(state.ModelPath); src.CopyTo(s); });
+                AtomicFile.Publish(state.ModelPath, folder.CheckpointPath);   // a hard link where possible
             folder.PruneWork(state.Epoch - 1);                // keeps the previous epoch: its assignments are needed below
             var log = File.Exists(folder.ClustersPath) ? ClustersLog.Read(folder.ClustersPath).ToList() : [];
             var finished = state.Completed.Count;
@@ -212,8 +212,8 @@ public sealed class ExperimentActor : ReceivePersistentActor
     }
 
     /// <summary>
-    /// The copy was made after the source was written (the epoch models are written once, under names of their own)
-    /// and has its length: a restart need not copy a large checkpoint again.
+    /// The copy (or hard link) was made after the source was written (the epoch models are written once, under names
+    /// of their own) and has its length: a restart need not publish a large checkpoint again.
     /// </summary>
     static bool IsCopyOf(string copy, string source) =>
         File.Exists(copy) && new FileInfo(copy).Length == new FileInfo(source).Length &&

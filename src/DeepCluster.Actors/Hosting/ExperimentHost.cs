@@ -36,7 +36,9 @@ public static class ExperimentHost
 
         var host = new HostBuilder()
             .ConfigureLogging(l => l.ClearProviders())
-            .ConfigureServices(s => s.AddAkka("deepcluster", b => b.AddDeepClusterPipeline(folder, hocon)))
+            .ConfigureServices(s => s
+                .AddSingleton<IHostLifetime, CallerLifetime>()
+                .AddAkka("deepcluster", b => b.AddDeepClusterPipeline(folder, hocon)))
             .Build();
         await host.StartAsync(cancel);
         try
@@ -46,9 +48,11 @@ public static class ExperimentHost
             var listener = system.ActorOf(Props.Create(() => new Listener(observer, done)), "console");
             foreach (var t in new[] { typeof(PhaseProgress), typeof(ExperimentLog), typeof(ExperimentCompleted), typeof(ExperimentFailed) })
                 system.EventStream.Subscribe(listener, t);
+            // The actor system can also end by itself (SIGTERM reaches Akka's CLR shutdown hook): the run ends with it.
+            _ = system.WhenTerminated.ContinueWith(_ => done.TrySetResult(ExperimentOutcome.Interruption()), TaskScheduler.Default);
             var experiment = await host.Services.GetRequiredService<ActorRegistry>().GetAsync<ExperimentActor>(cancel);
             experiment.Tell(new RunExperiment(config));
-            await using (cancel.Register(() => done.TrySetResult(new ExperimentOutcome(false, "interrupted; run the same command to continue"))))
+            await using (cancel.Register(() => done.TrySetResult(ExperimentOutcome.Interruption())))
                 return await done.Task;
         }
         finally
@@ -56,6 +60,17 @@ public static class ExperimentHost
             await host.StopAsync(CancellationToken.None);
             host.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The host's lifetime is the caller's: Ctrl+C / SIGTERM reach the pipeline only through the cancellation token
+    /// (the CLI's), which ends the run and stops the host once. The default ConsoleLifetime would also catch those
+    /// signals and stop the host a second time, concurrently, which could hang the shutdown.
+    /// </summary>
+    sealed class CallerLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     sealed class Listener : ReceiveActor
@@ -70,8 +85,11 @@ public static class ExperimentHost
     }
 }
 
-/// <summary>How the run ended.</summary>
-public sealed record ExperimentOutcome(bool Success, string Message);
+/// <summary>How the run ended; <paramref name="Interrupted"/>: stopped by a signal or the caller, resumable.</summary>
+public sealed record ExperimentOutcome(bool Success, string Message, bool Interrupted = false)
+{
+    public static ExperimentOutcome Interruption() => new(false, "interrupted; run the same command to continue", Interrupted: true);
+}
 
 /// <summary>
 /// An exclusive lock on the experiment folder (flock on <c>.lock</c>), released by the OS even on <c>kill -9</c>:

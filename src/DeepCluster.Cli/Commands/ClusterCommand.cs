@@ -85,35 +85,18 @@ public static class ClusterCommand
         var loadTime = load.Elapsed;
         Log($"{n} × {dim} features from {s.Features} on {dev} ({torch.get_num_threads()} threads), loaded in {loadTime.TotalSeconds:F2} s");
 
-        var phase = Stopwatch.StartNew();
-        PreprocessedFeatures pre;
-        try { pre = FeaturePreprocessing.Preprocess(x, s.Pca); }
+        ClusteringOutcome r;
+        try
+        {
+            r = WithProgress(pic ? 1 : s.Iterations, progress => ClusteringRunner.Run(x, pic ? "PIC" : "Kmeans", s.K, s.Pca,
+                s.Iterations, s.Seed, dev, progress, w => Console.Error.WriteLine($"warning: {w}")));
+        }
         catch (ArgumentException e) { throw new BadInputException($"{s.Features}: {e.Message}"); }
-        using var _ = pre;
-        var pcaTime = phase.Elapsed;
+        var (lists, assignments, iterations) = (r.ImagesLists, r.Assignments, r.Iterations);
+        double? loss = pic ? null : r.Loss;
+        var pcaTime = TimeSpan.FromSeconds(r.PreprocessSeconds);
+        var clusterTime = TimeSpan.FromSeconds(r.ClusteringSeconds);
         Log($"PCA-whitening to {s.Pca} + L2 norm: {pcaTime.TotalSeconds:F2} s");
-
-        phase.Restart();
-        List<List<int>> lists;
-        long[] assignments;
-        IReadOnlyList<KMeansIteration> iterations = Array.Empty<KMeansIteration>();
-        double? loss = null, assignmentObjective = null;
-        if (pic)
-        {
-            var r = PowerIterationClustering.Fit(pre.Features);
-            (lists, assignments) = (r.ImagesLists, r.Assignments);
-        }
-        else
-        {
-            using var r = WithProgress(s.Iterations, progress => KMeans.Fit(pre.Features, s.K, new KMeansOptions
-            {
-                Iterations = s.Iterations, Seed = s.Seed, Progress = progress,
-                Warning = w => Console.Error.WriteLine($"warning: {w}"),
-            }));
-            (lists, assignments, iterations) = (r.ImagesLists, r.Assignments.cpu().data<long>().ToArray(), r.Iterations);
-            (loss, assignmentObjective) = (r.Loss, r.AssignmentObjective);
-        }
-        var clusterTime = phase.Elapsed;
         Log($"{(pic ? "PIC" : "k-means")}: {lists.Count} clusters ({lists.Count(l => l.Count == 0)} empty) in {clusterTime.TotalSeconds:F2} s" +
             (loss is double l0 ? $", final objective {l0.ToString("R", CultureInfo.InvariantCulture)}" : ""));
 
@@ -128,7 +111,7 @@ public static class ClusterCommand
             ["features"] = Path.GetFullPath(s.Features), ["n"] = n, ["dim"] = dim, ["clustering"] = pic ? "PIC" : "Kmeans",
             ["k"] = pic ? lists.Count : s.K, ["pca"] = s.Pca, ["niter"] = pic ? null : s.Iterations, ["seed"] = s.Seed,
             ["device"] = dev.ToString(), ["threads"] = torch.get_num_threads(),
-            ["final_objective"] = loss, ["assignment_objective"] = assignmentObjective,
+            ["final_objective"] = loss, ["assignment_objective"] = r.AssignmentObjective,
             ["objectives"] = iterations.Select(i => i.Objective).ToArray(),
             ["empty_clusters"] = lists.Count(l => l.Count == 0),
             ["seconds"] = new Dictionary<string, double>
@@ -144,19 +127,23 @@ public static class ClusterCommand
 
     static void Log(string line) => Console.WriteLine(line);
 
-    /// <summary>Runs k-means with a Spectre progress bar on a terminal, or one plain line per iteration otherwise.</summary>
-    static T WithProgress<T>(int iterations, Func<Action<KMeansIteration>, T> run)
+    /// <summary>Runs the clustering with a Spectre progress bar on a terminal, or one plain line per k-means iteration otherwise.</summary>
+    static T WithProgress<T>(int iterations, Func<ClusteringRunner.Progress, T> run)
     {
         static string Line(KMeansIteration i, int of) =>
             string.Create(CultureInfo.InvariantCulture, $"k-means iteration {i.Iteration + 1}/{of}: objective {i.Objective:G8}, {i.Splits} splits, {i.Elapsed.TotalSeconds:F2} s");
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
-            return run(i => Console.WriteLine(Line(i, iterations)));
+            return run((_, total, step) => { if (step is not null) Console.WriteLine(Line(step, total)); });
         T result = default!;
         AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new ElapsedTimeColumn())
             .Start(ctx =>
             {
-                var task = ctx.AddTask("k-means", maxValue: iterations);
-                result = run(i => { task.Description = Markup.Escape(Line(i, iterations)); task.Value = i.Iteration + 1; });
+                var task = ctx.AddTask(iterations > 1 ? "k-means" : "clustering", maxValue: iterations);
+                result = run((done, total, step) =>
+                {
+                    if (step is not null) task.Description = Markup.Escape(Line(step, total));
+                    task.Value = done;
+                });
             });
         return result;
     }

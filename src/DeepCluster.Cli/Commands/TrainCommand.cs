@@ -51,6 +51,7 @@ public static class TrainCommand
             var outcome = await ExperimentHost.RunAsync(config, hocon, console, ct);
             console.Finish();
             if (outcome.Success) return 0;
+            if (outcome.Interrupted) { Console.Error.WriteLine($"deepcluster: {outcome.Message}"); return Errors.Interrupted; }
             return Errors.Fail(outcome.Message);
         }
         catch (Exception e) when (Errors.IsUserError(e)) { return Errors.Fail(e.Message); }

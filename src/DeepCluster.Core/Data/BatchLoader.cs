@@ -95,8 +95,10 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
         int batches = BatchCount, epoch = Epoch;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var token = cts.Token;
-        var done = Channel.CreateUnbounded<(int Number, Batch? Batch, ExceptionDispatchInfo? Error)>(
-            new UnboundedChannelOptions { SingleReader = true });
+        // Backpressure: a worker takes a slot before building a batch and the slot comes back only when the consumer
+        // takes that batch, in order; so the channel (and the reordering buffer) never hold more than Prefetch batches.
+        var done = Channel.CreateBounded<(int Number, Batch? Batch, ExceptionDispatchInfo? Error)>(
+            new BoundedChannelOptions(Prefetch) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         using var slots = new SemaphoreSlim(Prefetch);
         int next = StartBatch - 1;
         var workers = new Task[Workers];
@@ -110,9 +112,15 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
                     if (b >= batches) { slots.Release(); return; }
                     int ahead = Interlocked.Increment(ref _ahead);
                     for (int m; ahead > (m = Volatile.Read(ref _maxAhead)) && Interlocked.CompareExchange(ref _maxAhead, ahead, m) != m;) { }
-                    try { done.Writer.TryWrite((b, Build(b, epoch, token), null)); }
+                    (int, Batch?, ExceptionDispatchInfo?) item;
+                    try { item = (b, Build(b, epoch, token), null); }
                     catch (OperationCanceledException) when (token.IsCancellationRequested) { return; }
-                    catch (Exception e) { done.Writer.TryWrite((b, null, ExceptionDispatchInfo.Capture(e))); }
+                    catch (Exception e) { item = (b, null, ExceptionDispatchInfo.Capture(e)); }
+                    if (!done.Writer.TryWrite(item))                 // never full (see slots); waits rather than drop if it were
+                    {
+                        try { await done.Writer.WriteAsync(item, token).ConfigureAwait(false); }
+                        catch (OperationCanceledException) { item.Item2?.Dispose(); return; }
+                    }
                 }
             }, token);
 

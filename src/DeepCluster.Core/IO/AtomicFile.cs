@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace DeepCluster.Core.IO;
 
 /// <summary>
@@ -24,7 +26,7 @@ public sealed class AtomicFile : IDisposable
         Path = System.IO.Path.GetFullPath(path);
         var dir = System.IO.Path.GetDirectoryName(Path)!;
         Directory.CreateDirectory(dir);
-        _tmp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(Path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        _tmp = TempName(Path);
         Stream = new FileStream(_tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
     }
 
@@ -61,6 +63,36 @@ public sealed class AtomicFile : IDisposable
         _done = true;
         try { File.Delete(_tmp); } catch { /* best effort */ }
     }
+
+    /// <summary>
+    /// Makes <paramref name="destination"/> hold the content of <paramref name="source"/>, atomically: a hard link
+    /// renamed over the destination where the file system allows it (no bytes copied: a 430 MB AlexNet checkpoint
+    /// is published in a millisecond), else a copy through a temporary file. Only for sources that are never
+    /// modified in place (written once, or replaced by rename), since a link shares their content.
+    /// </summary>
+    public static void Publish(string source, string destination, bool hardLink = true)
+    {
+        if (!File.Exists(source)) throw new FileNotFoundException($"{source}: not found.", source);
+        var full = System.IO.Path.GetFullPath(destination);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        if (hardLink && !OperatingSystem.IsWindows())
+        {
+            var tmp = TempName(full);
+            if (link(source, tmp) == 0)
+            {
+                try { File.Move(tmp, full, overwrite: true); return; }
+                catch { try { File.Delete(tmp); } catch { /* best effort */ } throw; }
+            }
+        }
+        Write(full, s => { using var src = File.OpenRead(source); src.CopyTo(s); });
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    static extern int link(string oldPath, string newPath);
+
+    /// <summary>The temporary name next to <paramref name="path"/> that <see cref="RemoveStale"/> recognises.</summary>
+    static string TempName(string path) => System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!,
+        $".{System.IO.Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
 
     /// <summary>Runs <paramref name="write"/> on the temporary stream and commits; nothing changes at <paramref name="path"/> if it throws.</summary>
     public static void Write(string path, Action<Stream> write)
