@@ -80,8 +80,8 @@ public static class ImageCodec
         var pixels = width * height; // both below 2^31: no overflow in 64 bits
         if (pixels > limit)
             throw new ImageDecodeException(source, string.Create(CultureInfo.InvariantCulture,
-                $"{width}x{height} = {pixels:N0} pixels is over the limit of {limit:N0} (decompression bomb?); " +
-                $"raise deepcluster.data.max-image-pixels (or {MaxPixelsVariable}) if the image is genuine"));
+                $"{width}x{height} = {pixels:N0} pixels is over the limit of {limit:N0}, a possible decompression bomb; " +
+                $"raise deepcluster.data.max-image-pixels or {MaxPixelsVariable} if the image is genuine"));
     }
 
     /// <summary>Decodes <paramref name="path"/>; throws <see cref="ImageDecodeException"/> naming the file when it is
