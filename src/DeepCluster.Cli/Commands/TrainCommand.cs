@@ -61,6 +61,7 @@ public static class TrainCommand
     static void CheckInputs(TrainConfig c)
     {
         var ds = DatasetSource.Open(c.Data, c.DataFormat, c.Split, c.Limit, c.SkipBadFiles);
+        if (DatasetSource.SkippedReport(ds) is { } skipped) Console.Error.WriteLine($"warning: {skipped}");
         if (c.NmbCluster > ds.Count)
             throw new ArgumentException($"--nmb_cluster {c.NmbCluster}: more clusters than images ({ds.Count}) in {c.Data}.");
         if (c.Resume is { Length: > 0 } r && !File.Exists(r))
@@ -93,7 +94,7 @@ sealed class TrainOptions
     readonly Option<string?> config = new("--config") { Description = "HOCON configuration file (default: config/deepcluster.conf next to the program)" };
     readonly Option<string> format = new("--data-format") { Description = "dataset layout: auto, imagefolder or idx (default: auto)", DefaultValueFactory = _ => "auto" };
     readonly Option<string> split = new("--split") { Description = "IDX split: train or t10k (default: train)", DefaultValueFactory = _ => "train" };
-    readonly Option<int?> limit = new("--limit") { Description = "use only the first N images (e.g. 10000 for fmnist-10k)" };
+    readonly Option<int?> limit = new("--limit") { Description = "use only N images: the first N of an IDX folder (e.g. 10000 for fmnist-10k), a class-balanced sample (fixed seed) of an ImageFolder" };
     readonly Option<int> pca = new("--pca") { Description = "PCA dimension before clustering (default: 256)", DefaultValueFactory = _ => 256 };
     readonly Option<int> niter = new("--niter") { Description = "k-means iterations (default: 20)", DefaultValueFactory = _ => 20 };
     readonly Option<bool> skipBad = new("--skip-bad-files") { Description = "skip unreadable images (counted and reported) instead of stopping" };

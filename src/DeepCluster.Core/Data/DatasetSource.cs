@@ -6,6 +6,21 @@ namespace DeepCluster.Core.Data;
 /// </summary>
 public static class DatasetSource
 {
+    /// <summary>Seed of the sample <c>--limit</c> takes from an ImageFolder (fixed, so every run of a limit sees the same images).</summary>
+    public const long LimitSeed = 31;
+
+    /// <summary>How many skipped files <see cref="SkippedReport"/> names.</summary>
+    const int NamedSkips = 3;
+
+    /// <summary>Opens the dataset at <paramref name="path"/>.</summary>
+    /// <param name="limit">
+    /// At most this many images. On an IDX folder, the first <paramref name="limit"/> in file order (the benchmark
+    /// protocol's fmnist-10k; the files are already in mixed order). On an ImageFolder, whose files are in class order,
+    /// a class-balanced sample drawn with <see cref="LimitSeed"/> (see <see cref="SubsetDataset.ClassBalanced"/>),
+    /// kept in dataset order.
+    /// </param>
+    /// <param name="skipBadFiles">Leave out ImageFolder files whose header cannot be read or claims too many pixels
+    /// (listed in <see cref="IImageDataset.SkippedFiles"/>; report them with <see cref="SkippedReport"/>).</param>
     public static IImageDataset Open(string path, string format = "auto", string split = "train", int? limit = null,
                                      bool skipBadFiles = false)
     {
@@ -18,21 +33,25 @@ public static class DatasetSource
             "imagefolder" => new ImageFolder(path, skipBadFiles),
             _ => throw new ArgumentException($"--data-format {format}: choose auto, imagefolder or idx."),
         };
-        if (kind == "imagefolder" && limit is int n && n < ds.Count) ds = new SubsetDataset(ds, n);
+        if (kind == "imagefolder" && limit is int n && n < ds.Count) ds = SubsetDataset.ClassBalanced(ds, n, LimitSeed);
         if (ds.Count == 0) throw new InvalidDataException($"{path}: the dataset has no images.");
         return ds;
     }
 
     public static bool IsIdxFolder(string path, string split) =>
         File.Exists(Path.Combine(path, $"{split}-images-idx3-ubyte")) || File.Exists(Path.Combine(path, $"{split}-images-idx3-ubyte.gz"));
-}
 
-/// <summary>The first <c>count</c> samples of another dataset.</summary>
-public sealed class SubsetDataset(IImageDataset inner, int count) : IImageDataset
-{
-    public int Count { get; } = Math.Min(count, inner.Count);
-    public IReadOnlyList<string> Classes => inner.Classes;
-    public int[]? Labels { get; } = inner.Labels?.Take(Math.Min(count, inner.Count)).ToArray();
-    public RgbImage Load(int index) => index < Count ? inner.Load(index) : throw new ArgumentOutOfRangeException(nameof(index));
-    public string Describe(int index) => inner.Describe(index);
+    /// <summary>
+    /// One line saying how many files were left out when <paramref name="dataset"/> was opened, naming the first few
+    /// and why; null when none were.
+    /// </summary>
+    public static string? SkippedReport(IImageDataset dataset)
+    {
+        var files = dataset.SkippedFiles;
+        if (files.Count == 0) return null;
+        var reasons = dataset.SkipReasons;
+        var named = files.Take(NamedSkips).Select((f, i) => i < reasons.Count ? $"{f} ({reasons[i]})" : f);
+        var more = files.Count > NamedSkips ? $"; and {files.Count - NamedSkips} more" : "";
+        return $"skipped {files.Count} unreadable image file{(files.Count == 1 ? "" : "s")} (--skip-bad-files): {string.Join("; ", named)}{more}";
+    }
 }

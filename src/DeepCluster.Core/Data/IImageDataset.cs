@@ -18,6 +18,12 @@ public interface IImageDataset
     /// <summary>Decodes sample <paramref name="index"/> as RGB; throws <see cref="ImageDecodeException"/> naming the file on failure.</summary>
     RgbImage Load(int index);
 
+    /// <summary>Files left out when the dataset was opened (bad headers, with skip-bad-files); empty by default.</summary>
+    IReadOnlyList<string> SkippedFiles => [];
+
+    /// <summary>Why each of <see cref="SkippedFiles"/> was left out, in the same order.</summary>
+    IReadOnlyList<string> SkipReasons => [];
+
     /// <summary>Where sample <paramref name="index"/> comes from (a path, or a file and record number), for messages.</summary>
     string Describe(int index);
 }

@@ -48,17 +48,19 @@ public sealed class IdxDataset : IImageDataset
     {
         if (limit is <= 0) throw new ArgumentOutOfRangeException(nameof(limit), "limit must be positive");
         ImagesPath = imagesPath; LabelsPath = labelsPath;
-        var images = ReadAll(imagesPath);
-        var labels = ReadAll(labelsPath);
+        var images = ReadAll(imagesPath, ImagesMagic, 3);
+        var labels = ReadAll(labelsPath, LabelsMagic, 1);
         var (n, dims) = Header(images, imagesPath, ImagesMagic, 3);
         var (nl, _) = Header(labels, labelsPath, LabelsMagic, 1);
         if (n != nl) throw new InvalidDataException($"{imagesPath} holds {n} images but {labelsPath} holds {nl} labels");
         Height = dims[0]; Width = dims[1];
+        if ((long)Width * Height > ImageCodec.MaxImagePixels)
+            throw new InvalidDataException($"{imagesPath}: images of {Height}x{Width} are over the pixel limit of {ImageCodec.MaxImagePixels} (corrupt header?)");
         int size = Height * Width;
         if (images.Length < 16 + (long)n * size) throw new InvalidDataException($"{imagesPath}: truncated, expected {n} images of {Height}x{Width}");
-        if (labels.Length < 8 + n) throw new InvalidDataException($"{labelsPath}: truncated, expected {n} labels");
+        if (labels.Length < 8 + (long)n) throw new InvalidDataException($"{labelsPath}: truncated, expected {n} labels");
         Count = Math.Min(n, limit ?? n);
-        _pixels = images.AsSpan(16, Count * size).ToArray();
+        _pixels = images.AsSpan(16, checked(Count * size)).ToArray();
         Labels = new int[Count];
         for (int i = 0; i < Count; i++) Labels[i] = labels[8 + i];
         int classes = n == 0 ? 0 : labels.AsSpan(8, n).ToArray().Max() + 1;
@@ -98,18 +100,43 @@ public sealed class IdxDataset : IImageDataset
         throw new FileNotFoundException($"IDX file not found: {Path.Combine(folder, stem)}[.gz]");
     }
 
-    static byte[] ReadAll(string path)
+    /// <summary>
+    /// The whole file, gunzipped when its name ends in .gz. A gzip stream is read only as far as its IDX header says the
+    /// data goes, into a buffer that grows with what is actually read: a gzip bomb cannot make it allocate more.
+    /// </summary>
+    static byte[] ReadAll(string path, int magic, int rank)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"IDX file not found: {path}", path);
         try
         {
             if (!path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) return File.ReadAllBytes(path);
             using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
-            using var ms = new MemoryStream();
-            gz.CopyTo(ms);
-            return ms.ToArray();
+            var head = new byte[4 + 4 * rank];
+            var got = gz.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            if (got < head.Length) return head[..got]; // Header() reports it
+            var (count, dims) = Header(head, path, magic, rank);
+            long expected = head.Length + dims.Aggregate((long)count, (a, d) => a > Array.MaxLength || d > Array.MaxLength ? long.MaxValue : a * d);
+            if (expected > Array.MaxLength) throw new InvalidDataException($"{path}: header claims {expected} bytes, too many for one array.");
+            var buffer = new byte[Math.Min(expected, 1 << 20)];
+            head.CopyTo(buffer, 0);
+            long have = head.Length;
+            while (have < expected)
+            {
+                if (have == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(expected, 2L * buffer.Length));
+                var n = gz.Read(buffer, (int)have, buffer.Length - (int)have);
+                if (n == 0) break;
+                have += n;
+            }
+            return have == buffer.Length ? buffer : buffer[..(int)have];
         }
-        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: not a valid gzip file ({e.Message})", e); }
+        catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{path}: not a valid gzip file ({e.Message})", e);
+        }
+        catch (IOException e) when (e is not FileNotFoundException)
+        {
+            throw new InvalidDataException($"{path}: cannot read ({e.Message})", e);
+        }
     }
 
     /// <summary>Checks the big-endian magic and returns the item count and remaining dimensions.</summary>
@@ -121,6 +148,7 @@ public sealed class IdxDataset : IImageDataset
         var dims = new int[rank];
         for (int i = 0; i < rank; i++) dims[i] = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(4 + 4 * i));
         if (dims.Any(d => d < 0)) throw new InvalidDataException($"{path}: negative dimension in header");
+        if (rank > 1 && dims[1..].Any(d => d <= 0)) throw new InvalidDataException($"{path}: empty image size in header");
         return (dims[0], dims[1..]);
     }
 }

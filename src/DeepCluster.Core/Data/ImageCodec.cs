@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using SkiaSharp;
 
@@ -9,21 +10,96 @@ namespace DeepCluster.Core.Data;
 /// (not composited), no colour management and no EXIF rotation. Binary PGM/PPM go through <see cref="PnmCodec"/>;
 /// TIFF is not decoded (SkiaSharp has no TIFF codec) and fails with a message saying so.
 /// </summary>
+/// <remarks>
+/// Decompression bombs: the size a header claims is checked, in 64-bit arithmetic, against
+/// <see cref="MaxImagePixels"/> before anything is allocated, so a 69-byte PNG that claims 30000 × 30000 pixels is an
+/// <see cref="ImageDecodeException"/> like any other bad file (skipped and counted with <c>--skip-bad-files</c>).
+/// The RGBA buffer SkiaSharp decodes into is kept per thread only up to <see cref="ThreadBufferBytes"/>; larger images
+/// get a buffer of their own, freed when the call returns.
+/// </remarks>
 public static class ImageCodec
 {
+    /// <summary>PIL's <c>Image.MAX_IMAGE_PIXELS</c>: 1024 × 1024 × 1024 / 4 / 3 pixels.</summary>
+    public const long DefaultMaxImagePixels = 89_478_485;
+
+    /// <summary>The most pixels any limit may allow: an <see cref="RgbImage"/> must fit one .NET array (3 bytes a pixel).</summary>
+    public static readonly long MaxSupportedPixels = Array.MaxLength / 3;
+
+    /// <summary>Environment variable that sets <see cref="MaxImagePixels"/> when the process starts.</summary>
+    public const string MaxPixelsVariable = "DEEPCLUSTER_MAX_IMAGE_PIXELS";
+
+    /// <summary>Largest RGBA buffer a decoding thread keeps between calls (16 MiB: 2048 × 2048 pixels).</summary>
+    public const int ThreadBufferBytes = 16 << 20;
+
     [ThreadStatic] static byte[]? _rgba;
+    static long _maxPixels = -1;
+
+    /// <summary>
+    /// The largest image (width × height) that is decoded; a file whose header claims more is rejected before any
+    /// allocation with an <see cref="ImageDecodeException"/> naming the file, its size and this limit.
+    /// Like PIL's <c>Image.MAX_IMAGE_PIXELS</c>, whose default (89 478 485) it shares. Set by the HOCON key
+    /// <c>deepcluster.data.max-image-pixels</c>, or at start-up by the environment variable
+    /// <c>DEEPCLUSTER_MAX_IMAGE_PIXELS</c>; at most <see cref="MaxSupportedPixels"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to less than 1 or more than <see cref="MaxSupportedPixels"/>.</exception>
+    /// <exception cref="ArgumentException">Read while <c>DEEPCLUSTER_MAX_IMAGE_PIXELS</c> holds no valid value.</exception>
+    public static long MaxImagePixels
+    {
+        get
+        {
+            var v = Interlocked.Read(ref _maxPixels);
+            if (v > 0) return v;
+            v = FromEnvironment();
+            Interlocked.CompareExchange(ref _maxPixels, v, -1);
+            return Interlocked.Read(ref _maxPixels);
+        }
+        set
+        {
+            if (value < 1 || value > MaxSupportedPixels)
+                throw new ArgumentOutOfRangeException(nameof(MaxImagePixels), value,
+                    $"the image pixel limit must be between 1 and {MaxSupportedPixels}.");
+            Interlocked.Exchange(ref _maxPixels, value);
+        }
+    }
+
+    static long FromEnvironment()
+    {
+        var text = Environment.GetEnvironmentVariable(MaxPixelsVariable);
+        if (string.IsNullOrWhiteSpace(text)) return DefaultMaxImagePixels;
+        if (long.TryParse(text.Replace("_", ""), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= 1 && v <= MaxSupportedPixels)
+            return v;
+        throw new ArgumentException($"{MaxPixelsVariable}={text}: expected a whole number of pixels between 1 and {MaxSupportedPixels}.");
+    }
+
+    /// <summary>Throws when a <paramref name="width"/> × <paramref name="height"/> image is empty or over <see cref="MaxImagePixels"/>.</summary>
+    /// <exception cref="ImageDecodeException">Names <paramref name="source"/>, the size and the limit.</exception>
+    public static void CheckSize(long width, long height, string source)
+    {
+        if (width <= 0 || height <= 0) throw new ImageDecodeException(source, $"invalid size {width}x{height}");
+        var limit = MaxImagePixels;
+        var pixels = width * height; // both below 2^31: no overflow in 64 bits
+        if (pixels > limit)
+            throw new ImageDecodeException(source, string.Create(CultureInfo.InvariantCulture,
+                $"{width}x{height} = {pixels:N0} pixels is over the limit of {limit:N0}, a possible decompression bomb; " +
+                $"raise deepcluster.data.max-image-pixels or {MaxPixelsVariable} if the image is genuine"));
+    }
 
     /// <summary>Decodes <paramref name="path"/>; throws <see cref="ImageDecodeException"/> naming the file when it is
-    /// missing, unreadable, not an image, or truncated.</summary>
+    /// missing, unreadable, not an image, truncated, or larger than <see cref="MaxImagePixels"/>.</summary>
     public static RgbImage Decode(string path)
     {
-        if (path.EndsWith(".ppm", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pgm", StringComparison.OrdinalIgnoreCase))
+        if (IsPnmName(path))
         {
-            byte[] bytes;
-            try { bytes = File.ReadAllBytes(path); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ImageDecodeException(path, $"cannot read ({e.Message})", e); }
-            if (PnmCodec.IsPnm(bytes)) return PnmCodec.Decode(bytes, path);
-            return Decode(bytes, path);
+            try
+            {
+                using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+                var head = ReadHead(f);
+                if (PnmCodec.IsPnm(head)) return PnmCodec.Decode(f, head, path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not ImageDecodeException)
+            {
+                throw new ImageDecodeException(path, File.Exists(path) ? $"cannot read ({e.Message})" : "file not found", e);
+            }
         }
         SKCodec? codec;
         SKCodecResult result;
@@ -42,57 +118,99 @@ public static class ImageCodec
     /// <summary>Decodes an encoded image held in memory; <paramref name="source"/> names it in errors.</summary>
     public static RgbImage Decode(byte[] encoded, string source)
     {
+        if (PnmCodec.IsPnm(encoded)) return PnmCodec.Decode(encoded, source);
         using var data = SKData.CreateCopy(encoded);
         using var codec = SKCodec.Create(data) ?? throw new ImageDecodeException(source, "not a decodable image");
         return Decode(codec, source);
     }
 
-    /// <summary>Reads only the header of <paramref name="path"/>; false when it is not a decodable image.</summary>
-    public static bool HasValidHeader(string path)
+    /// <summary>Reads only the header of <paramref name="path"/>; false when it is not a decodable image or
+    /// claims more than <see cref="MaxImagePixels"/>.</summary>
+    public static bool HasValidHeader(string path) => HeaderProblem(path) is null;
+
+    /// <summary>Reads only the header of <paramref name="path"/>: null when it looks decodable, else why not
+    /// (not an image, unreadable, empty, or larger than <see cref="MaxImagePixels"/>).</summary>
+    public static string? HeaderProblem(string path)
     {
         try
         {
-            if (path.EndsWith(".ppm", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pgm", StringComparison.OrdinalIgnoreCase))
+            if (IsPnmName(path))
             {
-                Span<byte> head = stackalloc byte[2];
                 using var f = File.OpenRead(path);
-                if (f.Read(head) == 2 && PnmCodec.IsPnm(head)) return true;
+                var head = ReadHead(f);
+                if (PnmCodec.IsPnm(head))
+                {
+                    var h = PnmCodec.ReadHeader(head, path);
+                    CheckSize(h.Width, h.Height, path);
+                    return null;
+                }
             }
-            using var codec = SKCodec.Create(path, out _);
-            return codec != null && codec.Info.Width > 0 && codec.Info.Height > 0;
+            using var codec = SKCodec.Create(path, out var result);
+            if (codec == null) return File.Exists(path) ? $"not a decodable image ({result})" : "file not found";
+            CheckSize(codec.Info.Width, codec.Info.Height, path);
+            return null;
         }
-        catch (Exception) { return false; }
+        catch (ImageDecodeException e) { return e.Message[(e.Origin.Length + 2)..]; }
+        catch (Exception e) { return $"cannot read ({e.Message})"; }
+    }
+
+    static bool IsPnmName(string path) =>
+        path.EndsWith(".ppm", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pgm", StringComparison.OrdinalIgnoreCase);
+
+    static byte[] ReadHead(Stream f)
+    {
+        var head = new byte[(int)Math.Min(PnmCodec.MaxHeaderBytes, f.Length)];
+        f.ReadExactly(head);
+        return head;
     }
 
     static unsafe RgbImage Decode(SKCodec codec, string source)
     {
         int w = codec.Info.Width, h = codec.Info.Height;
-        if (w <= 0 || h <= 0) throw new ImageDecodeException(source, $"invalid size {w}x{h}");
+        CheckSize(w, h, source); // before any allocation: w * h * 4 overflowed int at 23 170² and Skia wrote past the buffer
         // Unpremul so RGBA colours come back as stored; a null colour space means no colour conversion.
         var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        int n = w * h;
-        var rgba = _rgba;
-        if (rgba == null || rgba.Length < n * 4) _rgba = rgba = new byte[Math.Max(n * 4, 1 << 16)];
-        SKCodecResult r;
-        fixed (byte* p = rgba) r = codec.GetPixels(info, (IntPtr)p);
-        if (r != SKCodecResult.Success)
-            throw new ImageDecodeException(source, r == SKCodecResult.IncompleteInput
-                ? "truncated image (incomplete input)" : $"decoding failed ({r})");
-        var rgb = new byte[n * 3];
-        for (int i = 0, s = 0, o = 0; i < n; i++, s += 4, o += 3)
+        long n = (long)w * h, bytes = n * 4;
+        byte[]? managed = null;
+        byte* native = null;
+        try
         {
-            rgb[o] = rgba[s]; rgb[o + 1] = rgba[s + 1]; rgb[o + 2] = rgba[s + 2];
+            if (bytes <= ThreadBufferBytes)
+            {
+                managed = _rgba;
+                if (managed == null || managed.Length < bytes) _rgba = managed = new byte[Math.Max(bytes, 1 << 16)];
+            }
+            else native = (byte*)NativeMemory.Alloc((nuint)bytes);
+            SKCodecResult r;
+            fixed (byte* pinned = managed)
+            {
+                var rgba = native != null ? native : pinned;
+                r = codec.GetPixels(info, (IntPtr)rgba);
+                if (r != SKCodecResult.Success)
+                    throw new ImageDecodeException(source, r == SKCodecResult.IncompleteInput
+                        ? "truncated image (incomplete input)" : $"decoding failed ({r})");
+                var rgb = new byte[n * 3];
+                fixed (byte* o = rgb)
+                    for (long i = 0, s = 0, d = 0; i < n; i++, s += 4, d += 3)
+                    {
+                        o[d] = rgba[s]; o[d + 1] = rgba[s + 1]; o[d + 2] = rgba[s + 2];
+                    }
+                return new RgbImage(w, h, rgb);
+            }
         }
-        return new RgbImage(w, h, rgb);
+        finally
+        {
+            if (native != null) NativeMemory.Free(native);
+        }
     }
 
     /// <summary>Encodes <paramref name="image"/> as an opaque 8-bit RGB PNG (lossless).</summary>
     public static byte[] EncodePng(RgbImage image)
     {
         int n = image.Width * image.Height;
-        var rgba = new byte[n * 4];
+        var rgba = new byte[(long)n * 4];
         var px = image.Pixels;
-        for (int i = 0, s = 0, o = 0; i < n; i++, s += 3, o += 4)
+        for (long i = 0, s = 0, o = 0; i < n; i++, s += 3, o += 4)
         {
             rgba[o] = px[s]; rgba[o + 1] = px[s + 1]; rgba[o + 2] = px[s + 2]; rgba[o + 3] = 255;
         }

@@ -21,15 +21,18 @@ public sealed class ImageFolder : IImageDataset
     public int[] Labels { get; }
     /// <summary>Path of each sample.</summary>
     public IReadOnlyList<string> Paths => _paths;
-    /// <summary>Files left out because their header could not be read (only with <c>skipBadFiles</c>).</summary>
+    /// <summary>Files left out because their header could not be read or claims more than
+    /// <see cref="ImageCodec.MaxImagePixels"/> (only with <c>skipBadFiles</c>).</summary>
     public IReadOnlyList<string> SkippedFiles { get; }
+    /// <summary>Why each of <see cref="SkippedFiles"/> was left out, in the same order.</summary>
+    public IReadOnlyList<string> SkipReasons { get; }
     /// <inheritdoc/>
     public int Count => _paths.Length;
 
     /// <summary>Scans <paramref name="root"/>.</summary>
     /// <param name="root">Folder holding one sub-folder per class.</param>
-    /// <param name="skipBadFiles">When true, files whose header SkiaSharp cannot read (not images, unreadable)
-    /// are left out and listed in <see cref="SkippedFiles"/>; files that only fail later (truncated) are
+    /// <param name="skipBadFiles">When true, files whose header SkiaSharp cannot read (not images, unreadable) or
+    /// that claim more than <see cref="ImageCodec.MaxImagePixels"/> are left out and listed in <see cref="SkippedFiles"/>; files that only fail later (truncated) are
     /// skipped by <see cref="BatchLoader"/> with its own <c>skipBadFiles</c> option. When false (default),
     /// such files throw <see cref="ImageDecodeException"/> when loaded.</param>
     /// <exception cref="DirectoryNotFoundException">The root does not exist.</exception>
@@ -51,12 +54,14 @@ public sealed class ImageFolder : IImageDataset
             if (paths.Count == before)
                 throw new InvalidDataException($"ImageFolder: class folder {classDir} holds no file with extension {string.Join(" ", Extensions)}");
         }
-        string[] skipped = [];
+        string[] skipped = [], reasons = [];
         if (skipBadFiles)
         {
-            var ok = new bool[paths.Count];
-            Parallel.For(0, paths.Count, i => ok[i] = ImageCodec.HasValidHeader(paths[i]));
+            var problems = new string?[paths.Count];
+            Parallel.For(0, paths.Count, i => problems[i] = ImageCodec.HeaderProblem(paths[i]));
+            var ok = problems.Select(p => p is null).ToArray();
             skipped = paths.Where((_, i) => !ok[i]).ToArray();
+            reasons = problems.Where(p => p is not null).Select(p => p!).ToArray();
             labels = labels.Where((_, i) => ok[i]).ToList();
             paths = paths.Where((_, i) => ok[i]).ToList();
             if (paths.Count == 0) throw new InvalidDataException($"ImageFolder: no readable image under {root} ({skipped.Length} bad files skipped)");
@@ -65,6 +70,7 @@ public sealed class ImageFolder : IImageDataset
         _paths = paths.ToArray();
         Labels = labels.ToArray();
         SkippedFiles = skipped;
+        SkipReasons = reasons;
     }
 
     int[]? IImageDataset.Labels => Labels;

@@ -183,13 +183,24 @@ public static class Checkpoint
         var root = TorchPickle.Load(path);
         if (root is not Hashtable h || !h.ContainsKey("state_dict"))
             throw new InvalidDataException($"{path}: not a checkpoint (expected a dict with 'epoch', 'arch', 'state_dict', 'optimizer').");
-        var sd = StateDictLoader.ExtractStateDict(h, path, StateDictOptions.Default);
-        return new CheckpointData
+        return TorchPickle.Guard(path, () =>
         {
-            Epoch = h["epoch"] is { } e ? System.Convert.ToInt32(e) : 0,
-            Arch = h["arch"] as string ?? "",
-            StateDict = sd,
-            Optimizer = h["optimizer"] is null ? null : SgdState.FromPickle(h["optimizer"], path),
-        };
+            var sd = StateDictLoader.ExtractStateDict(h, path, StateDictOptions.Default);
+            try
+            {
+                return new CheckpointData
+                {
+                    Epoch = h["epoch"] is { } e ? System.Convert.ToInt32(e) : 0,
+                    Arch = h["arch"] as string ?? "",
+                    StateDict = sd,
+                    Optimizer = h["optimizer"] is null ? null : SgdState.FromPickle(h["optimizer"], path),
+                };
+            }
+            catch
+            {
+                foreach (var t in sd.Values) t.Dispose();
+                throw;
+            }
+        });
     }
 }

@@ -45,14 +45,16 @@ public static class ClustersLog
     public static int[][][] Read(string path)
     {
         object root;
-        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         try
         {
+            // The whole file, scanned before unpickling: no length inside it can make the unpickler allocate more.
+            var bytes = File.ReadAllBytes(path);
+            PickleScanner.Validate(bytes, path);
             using var unpickler = new Unpickler();
-            root = unpickler.load(fs);
+            root = unpickler.loads(bytes);
         }
-        catch (Exception e) when (e is PickleException or InvalidCastException or IOException
-                                      or ArgumentException or InvalidOperationException or FormatException)
+        catch (InvalidDataException e) when (e.Message.StartsWith(path, StringComparison.Ordinal)) { throw; }
+        catch (Exception e) when (TorchPickle.IsDataError(e) && e is not (FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException))
         {
             throw new InvalidDataException($"{path}: not a readable clusters pickle ({e.Message}).", e);
         }

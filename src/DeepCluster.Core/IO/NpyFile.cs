@@ -23,7 +23,9 @@ public static class NpyFile
         var type = NpyType.Parse(h.Descr, path);
         if (type.Kind != 'f') throw WrongDtype(path, h.Descr, "a float32 (or float64) matrix");
         var (rows, cols) = (ToInt(h.Shape[0], path), ToInt(h.Shape[1], path));
-        var data = new float[checked(rows * (long)cols)];
+        var count = CheckData(fs, h, type, path);
+        if (count > Array.MaxLength) throw new InvalidDataException($"{path}: {rows}x{cols} values are too many for a .NET array.");
+        var data = new float[count];
         ReadData(fs, h, type, path, (src, done) => Convert(src, type, data.AsSpan((int)done)));
         return (data, rows, cols);
     }
@@ -36,6 +38,7 @@ public static class NpyFile
         var h = ReadHeader(fs, path, rank: 1);
         var type = NpyType.Parse(h.Descr, path);
         if (type.Kind != 'i') throw WrongDtype(path, h.Descr, "an int64 (or int32) vector");
+        CheckData(fs, h, type, path);
         var data = new long[ToInt(h.Shape[0], path)];
         ReadData(fs, h, type, path, (src, done) => Convert(src, type, data.AsSpan((int)done)));
         return data;
@@ -80,6 +83,7 @@ public static class NpyFile
         using var fs = OpenRead(path);
         var h = ReadHeader(fs, path, rank: null);
         var type = NpyType.Parse(h.Descr, path);
+        CheckData(fs, h, type, path); // before the allocation: the size claimed by the header must be in the file
         var t = empty(h.Shape, type.ScalarType);
         try
         {
@@ -137,14 +141,31 @@ public static class NpyFile
         return h;
     }
 
+    /// <summary>
+    /// The element count the header claims, after checking that the file holds that many bytes of data: called before
+    /// anything is allocated, so a header claiming more than the file holds never costs memory.
+    /// </summary>
+    static long CheckData(FileStream fs, NpyHeader h, NpyType type, string path)
+    {
+        var have = fs.Length - h.DataOffset;
+        long count = 1;
+        foreach (var d in h.Shape)
+        {
+            if (d < 0 || (d > 0 && count > long.MaxValue / type.Size / d))
+                throw new InvalidDataException($"{path}: .npy shape ({string.Join(", ", h.Shape)}) is impossibly large.");
+            count *= d;
+        }
+        var need = count * type.Size;
+        if (have < need)
+            throw new InvalidDataException($"{path}: truncated .npy data: shape ({string.Join(", ", h.Shape)}) of {h.Descr} needs {need} bytes, the file has {have}.");
+        return count;
+    }
+
     /// <summary>Checks the length, then feeds the data in chunks (whole elements) to <paramref name="sink"/>(bytes, elementsDone).</summary>
     static void ReadData(FileStream fs, NpyHeader h, NpyType type, string path, ChunkSink sink)
     {
-        var count = h.Count;
-        var need = checked(count * type.Size);
-        var have = fs.Length - h.DataOffset;
-        if (have < need)
-            throw new InvalidDataException($"{path}: truncated .npy data: shape ({string.Join(", ", h.Shape)}) of {h.Descr} needs {need} bytes, the file has {have}.");
+        var count = CheckData(fs, h, type, path);
+        var need = count * type.Size;
         var buffer = new byte[Math.Min(ChunkBytes / type.Size * type.Size, Math.Max(need, type.Size))];
         long done = 0;
         while (done < count)

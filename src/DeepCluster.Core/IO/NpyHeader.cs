@@ -48,6 +48,7 @@ public sealed record NpyHeader(string Descr, bool FortranOrder, long[] Shape, lo
         }
         else throw new InvalidDataException($"{path}: unsupported .npy format version {major}.{pre[7]}.");
 
+        if (stream.CanSeek && stream.Length - stream.Position < headerLen) throw Truncated(path, "header");
         var text = new byte[headerLen];
         if (!TryReadExactly(stream, text)) throw Truncated(path, "header");
         var dict = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(text);

@@ -28,7 +28,7 @@ public static class StateDictLoader
     public static Dictionary<string, Tensor> Load(string path, StateDictOptions? options = null)
     {
         var root = TorchPickle.Load(path);
-        return ExtractStateDict(root, path, options ?? StateDictOptions.Default);
+        return TorchPickle.Guard(path, () => ExtractStateDict(root, path, options ?? StateDictOptions.Default));
     }
 
     /// <summary>Picks the state dict out of a loaded object (bare, or under <c>'state_dict'</c>) and normalises its keys.</summary>
@@ -42,7 +42,8 @@ public static class StateDictLoader
         {
             if (e.Value is not Tensor t)
                 throw new InvalidDataException($"{path}: state dict entry '{e.Key}' is a {e.Value?.GetType().Name ?? "None"}, not a tensor.");
-            var key = options.StripDataParallel ? NormalizeKey((string)e.Key) : (string)e.Key;
+            if (e.Key is not string name) throw new InvalidDataException($"{path}: state dict key {e.Key} is not a string.");
+            var key = options.StripDataParallel ? NormalizeKey(name) : name;
             if (options.DropTopLayer && key.StartsWith("top_layer.", StringComparison.Ordinal)) { t.Dispose(); continue; }
             if (!result.TryAdd(key, t))
                 throw new InvalidDataException($"{path}: two entries map to '{key}' after removing 'module.'.");
