@@ -134,6 +134,9 @@ public sealed class TrainerActor : ReceiveActor
         try
         {
             batchesPerEpoch = consumer.Opened!.Batches;
+            // The batch's own number: a batch whose every image was skipped (--skip-bad-files) never arrives, and the
+            // iteration must still name the same batch (and dropout seed) as in a run resumed after it.
+            iteration = b.Number;
             long n = (long)batchesPerEpoch * job!.Epoch + iteration;
             if (n % job.CheckpointEvery == 0 && !(iteration == job.StartIteration && job.Resumes))
             {
