@@ -133,7 +133,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
                 actors.Trainer.Tell(new TrainEpoch(epoch, cfg.Arch, cfg.Sobel, Sgd(cfg), cfg.Device, dataset, cfg.Batch, cfg.Workers,
                     cfg.Seed, state.Sampling!.OrderPath, state.Sampling.LabelsPath, state.Sampling.Clusters,
                     ck?.Path ?? state.ModelPath, ck?.Iteration ?? 0, ck?.LossSum ?? 0, ck?.LossCount ?? 0,
-                    cfg.Checkpoints, folder.CheckpointsDir, folder.EpochModelPath(epoch)), Self);
+                    cfg.Checkpoints, folder.CheckpointsDir, folder.EpochModelPath(epoch), FromCheckpoint: ck is not null), Self);
                 break;
         }
     }

@@ -27,7 +27,9 @@ public sealed record FeaturesFailed(int Epoch, string Error);
 /// <summary>
 /// The feature pass (main.py's <c>compute_features</c>): the model in eval mode, head removed and the classifier's
 /// last ReLU dropped, over every image once, in dataset order. Loads the weights from a file, so it shares no
-/// state with the trainer and can run on another node.
+/// state with the trainer and can run on another node. Building the model draws from torch's default generator (the
+/// weights are then overwritten) and eval mode draws nothing; the trainer seeds each of its own draws, so this pass
+/// changes nothing downstream however often it is repeated after a crash.
 /// </summary>
 public sealed class FeatureExtractorActor : ReceiveActor
 {

@@ -23,12 +23,19 @@ public sealed record ModelInitialized(string Path, int? ResumedEpoch);
 /// <summary>
 /// Trains one epoch on the sampled order, starting from the model saved at <paramref name="StartModelPath"/>
 /// (from iteration <paramref name="StartIteration"/> when resuming inside the epoch, with the loss so far).
+/// <paramref name="FromCheckpoint"/>: that file is an iteration checkpoint of this epoch, whose head (already this
+/// epoch's, even at iteration 0) is kept; otherwise it is the model the epoch starts from and gets a fresh head.
 /// A checkpoint is written every <paramref name="CheckpointEvery"/> iterations (counted over all epochs, as main.py).
 /// </summary>
 public sealed record TrainEpoch(
     int Epoch, string Arch, bool Sobel, SgdSettings Sgd, string? Device, DatasetSpec Dataset, int BatchSize, int Workers,
     long Seed, string OrderPath, string LabelsPath, int Clusters, string StartModelPath, int StartIteration,
-    double LossSum, long LossCount, int CheckpointEvery, string CheckpointsDir, string EpochModelPath);
+    double LossSum, long LossCount, int CheckpointEvery, string CheckpointsDir, string EpochModelPath,
+    bool FromCheckpoint = false)
+{
+    /// <summary>Whether the epoch continues from one of its own iteration checkpoints.</summary>
+    public bool Resumes => FromCheckpoint || StartIteration > 0;
+}
 
 /// <summary>A checkpoint of iteration <paramref name="Iteration"/> (not yet trained) of the epoch was written.</summary>
 public sealed record IterationCheckpointed(int Epoch, int Iteration, string Path, double LossSum, long LossCount);
@@ -40,7 +47,10 @@ public sealed record TrainingFailed(int Epoch, string Error);
 
 /// <summary>
 /// The SGD steps. Owns the live model and the trunk optimiser (its momentum carries across epochs); every other
-/// actor sees the model only through the files it writes.
+/// actor sees the model only through the files it writes. Its random draws are seeded from (seed, epoch) for the
+/// head and (seed, epoch, iteration) for dropout (<see cref="TrainingSeeds"/>), so continuing from a file gives the
+/// same numbers as continuing in memory. A loss or weight that is no longer finite stops the epoch before anything
+/// after the last good checkpoint is saved.
 /// </summary>
 public sealed class TrainerActor : ReceiveActor
 {
@@ -101,13 +111,14 @@ public sealed class TrainerActor : ReceiveActor
         {
             job = msg; requester = Sender;
             var device = TorchRuntime.ResolveDevice(msg.Device);
-            if (model is null || stateFile != msg.StartModelPath || msg.StartIteration > 0)
+            var headSeed = TrainingSeeds.Head(msg.Seed, msg.Epoch);
+            if (model is null || stateFile != msg.StartModelPath || msg.Resumes)
             {
                 Reset(ModelFactory.Create(msg.Arch, msg.Sobel, numClasses: 0).to(device), msg.Sgd, device);
-                trainer!.ResetHead(msg.Clusters);
-                ModelFiles.Restore(msg.StartModelPath, model!, trainer.Optimizer, includeHead: msg.StartIteration > 0, expectedArch: msg.Arch);
+                trainer!.ResetHead(msg.Clusters, headSeed);
+                ModelFiles.Restore(msg.StartModelPath, model!, trainer.Optimizer, includeHead: msg.Resumes, expectedArch: msg.Arch);
             }
-            else trainer!.ResetHead(msg.Clusters);
+            else trainer!.ResetHead(msg.Clusters, headSeed);
             iteration = msg.StartIteration;
             lossSum = msg.LossSum; lossCount = msg.LossCount; images = 0;
             clock = Stopwatch.StartNew();
@@ -123,9 +134,13 @@ public sealed class TrainerActor : ReceiveActor
         try
         {
             batchesPerEpoch = consumer.Opened!.Batches;
+            // The batch's own number: a batch whose every image was skipped (--skip-bad-files) never arrives, and the
+            // iteration must still name the same batch (and dropout seed) as in a run resumed after it.
+            iteration = b.Number;
             long n = (long)batchesPerEpoch * job!.Epoch + iteration;
-            if (n % job.CheckpointEvery == 0 && !(iteration == job.StartIteration && job.StartIteration > 0))
+            if (n % job.CheckpointEvery == 0 && !(iteration == job.StartIteration && job.Resumes))
             {
+                if (Diverged() is { } diverged) { consumer.Close(Self); Fail(diverged); return; }
                 var path = Path.Combine(job.CheckpointsDir, $"checkpoint_{n / job.CheckpointEvery}.pth.tar");
                 ModelFiles.Save(path, model!, trainer!.Optimizer, job.Epoch + 1, job.Arch);
                 requester.Tell(new IterationCheckpointed(job.Epoch, iteration, path, lossSum, lossCount));
@@ -133,7 +148,13 @@ public sealed class TrainerActor : ReceiveActor
             float loss;
             using (var x = tensor(b.Images, b.Shape))
             using (var y = tensor(b.Labels))
-                loss = trainer!.Step(x, y);
+                loss = trainer!.Step(x, y, TrainingSeeds.Dropout(job.Seed, job.Epoch, iteration));
+            if (!float.IsFinite(loss))
+            {
+                consumer.Close(Self);
+                Fail($"the loss became {(float.IsNaN(loss) ? "NaN" : "infinite")} at iteration {iteration} {TooLarge}");
+                return;
+            }
             lossSum += loss * b.Labels.Length;
             lossCount += b.Labels.Length;
             images += b.Labels.Length;
@@ -149,6 +170,7 @@ public sealed class TrainerActor : ReceiveActor
     {
         try
         {
+            if (Diverged() is { } diverged) { Fail(diverged); return; }
             ModelFiles.Save(job!.EpochModelPath, model!, trainer!.Optimizer, job.Epoch + 1, job.Arch);
             stateFile = job.EpochModelPath;
             var seconds = clock.Elapsed.TotalSeconds;
@@ -157,6 +179,13 @@ public sealed class TrainerActor : ReceiveActor
         }
         catch (Exception e) { Fail(e.Message); }
     }
+
+    const string TooLarge = "(learning rate / weight decay too large?)";
+
+    /// <summary>Why the live model must not be saved (a weight is no longer finite), or null when it may.</summary>
+    string? Diverged() => trainer!.FirstNonFinite() is { } name
+        ? $"the weights became non-finite ({name}) before iteration {iteration} {TooLarge}"
+        : null;
 
     void Fail(string error)
     {

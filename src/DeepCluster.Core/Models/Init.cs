@@ -34,11 +34,14 @@ public static class Init
         }
     }
 
-    /// <summary>Linear weights N(0, 0.01), bias 0 — also used for the fresh head of every epoch.</summary>
-    public static void InitLinear(Linear lin)
+    /// <summary>
+    /// Linear weights N(0, 0.01), bias 0 — also used for the fresh head of every epoch. The weights are drawn from
+    /// <paramref name="generator"/> when given (a CPU generator for a CPU layer), else from torch's default generator.
+    /// </summary>
+    public static void InitLinear(Linear lin, Generator? generator = null)
     {
         using var _ = no_grad();
-        lin.weight!.normal_(0, 0.01);
+        lin.weight!.normal_(0, 0.01, generator);
         lin.bias?.zero_();
     }
 }

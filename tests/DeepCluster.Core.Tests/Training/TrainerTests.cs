@@ -1,5 +1,6 @@
 using DeepCluster.Core.Models;
 using DeepCluster.Core.Native;
+using DeepCluster.Core.Tests.Support;
 using DeepCluster.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -46,5 +47,81 @@ public class TrainerTests
         var trunk = model.TrunkParameters().Sum(p => p.numel());
         var optimised = trainer.Optimizer.parameters().Sum(p => p.numel());
         Assert.Equal(trunk, optimised);
+    }
+
+    /// <summary>
+    /// What exact resume rests on: the head and the dropout masks depend only on their seeds, not on what the default
+    /// generator gave out before, and a model continued from its checkpoint (weights, head, BN statistics, momentum
+    /// buffers) takes bit-identical steps to the one continued in memory.
+    /// </summary>
+    [Fact]
+    public void ContinuingFromACheckpointWithTheSameSeedsIsBitIdenticalToContinuingInMemory()
+    {
+        using var dir = new TempDir();
+        var settings = new SgdSettings(0.05, 0.9, -5);
+        using var x = randn(16, 3, 28, 28, generator: new Generator(5));
+        using var y = randint(0, 6, [16], dtype: int64, generator: new Generator(6));
+
+        manual_seed(1);
+        using var live = ModelFactory.Create("alexnet_small", sobel: true, numClasses: 0);
+        using var trainer = new Trainer(live, settings, CPU);
+        trainer.ResetHead(6, TrainingSeeds.Head(9, 0));
+        for (int i = 0; i < 3; i++) trainer.Step(x, y, TrainingSeeds.Dropout(9, 0, i));   // momentum is non-trivial
+        var path = dir.File("checkpoint.pth.tar");
+        ModelFiles.Save(path, live, trainer.Optimizer, 1, "alexnet_small");
+
+        // A "resumed process": a fresh model whose construction drew other numbers, the default generator elsewhere.
+        manual_seed(12345);
+        using var resumed = ModelFactory.Create("alexnet_small", sobel: true, numClasses: 0);
+        using var other = new Trainer(resumed, settings, CPU);
+        other.ResetHead(6, TrainingSeeds.Head(9, 0));
+        ModelFiles.Restore(path, resumed, other.Optimizer, includeHead: true, expectedArch: "alexnet_small");
+        using (randn(1000)) { }
+
+        for (int i = 3; i < 6; i++)
+        {
+            var a = trainer.Step(x, y, TrainingSeeds.Dropout(9, 0, i));
+            var b = other.Step(x, y, TrainingSeeds.Dropout(9, 0, i));
+            Assert.Equal(BitConverter.SingleToInt32Bits(a), BitConverter.SingleToInt32Bits(b));
+        }
+        var expected = live.state_dict();
+        foreach (var (name, t) in resumed.state_dict())
+            Assert.True(t.eq(expected[name]).all().item<bool>(), $"{name} differs");
+
+        // The next epoch's head: the same for the same (seed, epoch), whatever was drawn before; another epoch's differs.
+        trainer.ResetHead(6, TrainingSeeds.Head(9, 1));
+        var head = live.TopLayer!.weight!.clone();
+        using (randn(1000)) { }
+        other.ResetHead(6, TrainingSeeds.Head(9, 1));
+        Assert.True(resumed.TopLayer!.weight!.eq(head).all().item<bool>());
+        other.ResetHead(6, TrainingSeeds.Head(9, 2));
+        Assert.False(resumed.TopLayer!.weight!.eq(head).all().item<bool>());
+        Assert.InRange(resumed.TopLayer.weight.std().item<float>(), 0.008, 0.012);
+    }
+
+    [Fact]
+    public void FirstNonFiniteNamesADivergedWeight()
+    {
+        manual_seed(2);
+        using var model = ModelFactory.Create("alexnet_small", sobel: false, numClasses: 0);
+        using var trainer = new Trainer(model, new SgdSettings(), CPU);
+        trainer.ResetHead(3, seed: 1);
+        Assert.Null(trainer.FirstNonFinite());
+        using (no_grad()) model.TopLayer!.bias![1] = float.NaN;
+        Assert.Equal("top_layer.bias", trainer.FirstNonFinite());
+    }
+
+    [Fact]
+    public void TrainingSeedsArePureAndDistinct()
+    {
+        Assert.Equal(TrainingSeeds.Dropout(5, 2, 7), TrainingSeeds.Dropout(5, 2, 7));
+        var all = new HashSet<long>();
+        for (int e = 0; e < 4; e++)
+        {
+            Assert.True(all.Add(TrainingSeeds.Head(5, e)));
+            for (int i = 0; i < 50; i++) Assert.True(all.Add(TrainingSeeds.Dropout(5, e, i)));
+        }
+        Assert.NotEqual(TrainingSeeds.Head(5, 0), TrainingSeeds.Head(6, 0));
+        Assert.All(all, s => Assert.True(s >= 0));
     }
 }
