@@ -87,6 +87,12 @@ public sealed class ExperimentActor : ReceivePersistentActor
                 run.Config.Device, run.Config.Resume, Path.Combine(folder.WorkDir, "initial.pth.tar")), Self);
             return;
         }
+        if (state.Model is null)
+        {
+            Fail($"{folder.JournalPath}: written by an older deepcluster (no file sizes and checksums); finish it with that " +
+                 "version, or start over with --restart.");
+            return;
+        }
         var refused = state.Config.ResultDifferences(run.Config);
         if (refused.Count > 0) { Fail(folder.MismatchMessage(refused)); return; }
         Say($"resuming {folder.Root} at epoch {state.Epoch}, phase {state.Phase.ToString().ToLowerInvariant()}" +
