@@ -24,7 +24,10 @@ public static class JournalFile
         if (!File.Exists(path)) return JournalContent.Missing;
         var length = new FileInfo(path).Length;
         if (length == 0) return JournalContent.Empty;
-        CheckHeader(path, length);
+        // A run killed inside a transaction leaves a hot rollback journal: SQLite restores the file from it on open,
+        // so only then is the file's size comparable with its header.
+        var hotJournal = new FileInfo(path + "-journal") is { Exists: true, Length: > 0 };
+        CheckHeader(path, length, checkSize: !hotJournal);
         try
         {
             using var db = new SqliteConnection(new SqliteConnectionStringBuilder
@@ -45,7 +48,7 @@ public static class JournalFile
         catch (SqliteException e) { throw Damaged(path, e.Message); }
     }
 
-    static void CheckHeader(string path, long length)
+    static void CheckHeader(string path, long length, bool checkSize)
     {
         var header = new byte[100];
         int read;
@@ -57,7 +60,7 @@ public static class JournalFile
         // The page count in the header is valid when the "version valid for" number matches the change counter.
         bool countValid = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(92)) == BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(24));
         if (pageSize < 512 || (pageSize & (pageSize - 1)) != 0) throw Damaged(path, $"invalid page size {pageSize}");
-        if (countValid && pages > 0 && length < pages * pageSize)
+        if (checkSize && countValid && pages > 0 && length < pages * pageSize)
             throw Damaged(path, $"truncated: {length} bytes, its header says {pages * pageSize}");
     }
 
