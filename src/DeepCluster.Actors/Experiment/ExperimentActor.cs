@@ -42,6 +42,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
     readonly ExperimentFolder folder;
     readonly PipelineActors actors;
     readonly ILoggingAdapter log = Context.GetLogger();
+    readonly ExperimentOutputs outputs;
     ExperimentState state = new();
     TrainConfig? pending;       // a new experiment's configuration: journaled once its first model is saved
     Stopwatch? epochClock;
@@ -53,6 +54,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
     {
         this.folder = folder;
         this.actors = actors;
+        outputs = new ExperimentOutputs(folder, log, Say);
 
         Recover<SnapshotOffer>(o => { if (o.Snapshot is ExperimentState s) state = s; });
         Recover<IExperimentEvent>(e => state = state.Apply(e));
@@ -110,7 +112,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
     void Resume()
     {
         WriteConfig();
-        SyncOutputs();
+        outputs.Sync(state);
         Continue();
     }
 
@@ -245,23 +247,11 @@ public sealed class ExperimentActor : ReceivePersistentActor
         try
         {
             var current = NpyFile.ReadInt64(c.AssignmentsPath);
-            if (ReadIfIntact(state.PreviousAssignments) is { } prev) nmiPrev = NormalizedMutualInfo.Score(current, prev);
-            if (ReadIfIntact(state.Features?.TrueLabels) is { } labels) nmiLabels = NormalizedMutualInfo.Score(labels, current);
+            if (outputs.ReadIfIntact(state.PreviousAssignments) is { } prev) nmiPrev = NormalizedMutualInfo.Score(current, prev);
+            if (outputs.ReadIfIntact(state.Features?.TrueLabels) is { } labels) nmiLabels = NormalizedMutualInfo.Score(labels, current);
         }
         catch (Exception e) { log.Warning("NMI not computed: {0}", e.Message); }
         Save(new ClusteringDone(c.Epoch, assignments, c.Loss, c.NonEmpty, c.Seconds, nmiPrev, nmiLabels));
-    }
-
-    /// <summary>An int64 .npy the journal recorded, when it is still intact (else a warning naming it, and null).</summary>
-    long[]? ReadIfIntact(Artifact? a)
-    {
-        if (a is null) return null;
-        if (a.Problem(folder) is { } problem)
-        {
-            Say($"{folder.Resolve(a.Path)}: {problem}; not used");
-            return null;
-        }
-        return NpyFile.ReadInt64(folder.Resolve(a.Path));
     }
 
     void OnSampled(PseudoLabelsSampled s)
@@ -299,7 +289,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
         {
             state = state.Apply(e);
             SaveSnapshot(state);
-            SyncOutputs();
+            outputs.Sync(state);
             Report(metrics);
             Continue();
         });
@@ -308,54 +298,9 @@ public sealed class ExperimentActor : ReceivePersistentActor
     /// <summary>Every epoch is done: the published checkpoint is checked (re-published if need be) before saying so.</summary>
     void Finish()
     {
-        if (PublishCheckpoint() is { } error) { Fail(error); return; }
+        if (outputs.PublishCheckpoint(state) is { } error) { Fail(error); return; }
         Say($"done: {state.Completed.Count} epoch(s) in {folder.Root}");
         Context.System.EventStream.Publish(new ExperimentCompleted(state.Epoch, folder.Root));
-    }
-
-    /// <summary>
-    /// Makes checkpoint.pth.tar the last finished epoch's model, as the journal recorded it: nothing to do when it
-    /// matches, else published again from the epoch's model file. Returns the error when neither is intact.
-    /// </summary>
-    string? PublishCheckpoint()
-    {
-        if (state.Completed.Count == 0 || state.Model is not { } m) return null;
-        var published = m.ProblemAt(folder.CheckpointPath);
-        if (published is null) return null;
-        var source = folder.Resolve(m.Path);
-        if (m.ProblemAt(source) is { } sourceProblem)
-            return $"{folder.CheckpointPath}: damaged ({published}), and so is {source}, the model it publishes " +
-                   $"({sourceProblem}); epoch {state.Completed[^1].Epoch}'s model cannot be restored from this folder. " +
-                   "Start over with --restart, or use another --exp folder.";
-        AtomicFile.Publish(source, folder.CheckpointPath);   // a hard link where possible
-        if (published != "missing") Say($"{folder.CheckpointPath}: {published}; published again from {source}");
-        return null;
-    }
-
-    /// <summary>
-    /// Brings the published outputs in line with the journal: checkpoint.pth.tar = the last finished epoch's model,
-    /// clusters = one entry per finished epoch, metrics.jsonl = one line per finished epoch. Idempotent, so a crash
-    /// between the journal write and these files is repaired on the next start.
-    /// </summary>
-    void SyncOutputs()
-    {
-        try
-        {
-            folder.WriteMetrics(state.Completed);
-            if (state.Completed.Count == 0) return;
-            if (PublishCheckpoint() is { } error) this.log.Warning(error);
-            folder.PruneWork(state.Epoch - 1);                // keeps the previous epoch: its assignments are needed below
-            var log = File.Exists(folder.ClustersPath) ? ClustersLog.Read(folder.ClustersPath).ToList() : [];
-            var finished = state.Completed.Count;
-            if (log.Count == finished) return;                 // already in step with the journal
-            if (log.Count > finished) log = log.Take(finished).ToList();
-            else if (log.Count == finished - 1 && ReadIfIntact(state.PreviousAssignments) is { } assignments)
-                log.Add(ClusterLists.FromAssignments(assignments, ClusteringRunner.ListCount(state.Config!.Clustering, state.Config.NmbCluster, assignments))
-                    .Select(l => l.ToArray()).ToArray());
-            else this.log.Warning("{0}: {1} epoch(s) logged for {2} finished; not rebuilt", folder.ClustersPath, log.Count, finished);
-            ClustersLog.Write(folder.ClustersPath, log.Select(ep => (IReadOnlyList<IReadOnlyList<int>>)ep.Select(l => (IReadOnlyList<int>)l).ToList()).ToList());
-        }
-        catch (Exception e) { log.Warning("outputs not synchronised: {0}", e.Message); }
     }
 
     void Report(EpochMetrics m)
