@@ -90,6 +90,37 @@ public class DamagedFilesTests(FinishedExperiment finished)
         Assert.Equal(finished.Metrics.NmiLabels, m.NmiLabels);
     }
 
+    [Theory]
+    [InlineData("order", "order.npy: its checksum differs from the journal's; epoch 0 goes back to sampling")]
+    [InlineData("checkpoint", "the journal recorded")]
+    public void ADamagedTrainingInputIsMadeAgainByItsPhase(string damage, string expected)
+    {
+        using var dir = new TempDir();
+        var exp = dir.File("exp");
+        using (var run = new CliProcess(FinishedExperiment.Args(exp)))
+        {
+            Assert.True(run.WaitForLine("epoch 0 training", FinishedExperiment.Timeout), run.Output);
+            Thread.Sleep(500);                                               // an iteration checkpoint or two
+            run.KillHard();
+        }
+        var folder = new ExperimentFolder(exp);
+        if (damage == "order")
+        {
+            var bytes = File.ReadAllBytes(folder.SamplerOrderPath(0));
+            bytes[^8] ^= 1;                                                  // the last image index ±1: same size, other order
+            File.WriteAllBytes(folder.SamplerOrderPath(0), bytes);
+        }
+        else
+            foreach (var ck in Directory.GetFiles(folder.CheckpointsDir))
+                using (var f = new FileStream(ck, FileMode.Open)) f.SetLength(f.Length - 1000);
+
+        var (code, output) = FinishedExperiment.Run(FinishedExperiment.Args(exp));
+        Assert.True(code == 0, output);
+        Assert.Contains(expected, output);
+        if (damage == "checkpoint") Assert.Contains("epoch 0 goes back to training from its first iteration", output);
+        Assert.Equal(finished.Metrics.ClusteringLoss, folder.ReadMetrics().Single().ClusteringLoss);
+    }
+
     [Fact]
     public void AFolderMovedHalfwayResumesFromItsOwnFiles()
     {
