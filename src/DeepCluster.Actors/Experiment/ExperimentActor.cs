@@ -120,7 +120,8 @@ public sealed class ExperimentActor : ReceivePersistentActor
     {
         if (pending is not { } cfg || Record(m.Path) is not { } model) return;
         pending = null;
-        Persist(new ExperimentCreated(cfg, model, m.ResumedEpoch ?? cfg.StartEpoch), e =>
+        // The folder's own path is not journaled (a moved folder is the same experiment): "." stands for it.
+        Persist(new ExperimentCreated(cfg with { Exp = "." }, model, m.ResumedEpoch ?? cfg.StartEpoch), e =>
         {
             state = state.Apply(e);
             WriteConfig();
