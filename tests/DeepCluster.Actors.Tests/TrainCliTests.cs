@@ -169,7 +169,8 @@ public class TrainCliTests
         using var dir = new TempDir();
         var exp = dir.File("exp");
         var folder = new ExperimentFolder(exp);
-        folder.Prepare(new TrainConfig { Data = CliProcess.FashionMnist, Exp = exp, Arch = "alexnet_small", NmbCluster = 5, Limit = 512 });
+        folder.CreateLayout();
+        folder.WriteConfig(new TrainConfig { Data = CliProcess.FashionMnist, Exp = exp, Arch = "alexnet_small", NmbCluster = 5, Limit = 512 });
         var before = Directory.GetFiles(exp, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
         var (code, _, err) = Run(Small(exp));
         Assert.Equal(2, code);

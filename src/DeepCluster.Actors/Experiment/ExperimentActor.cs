@@ -33,14 +33,18 @@ public sealed record PipelineActors(IActorRef FeatureExtractor, IActorRef Cluste
 /// Owns the run: configuration, current epoch and phase, durable artefacts, metrics — persisted with
 /// Akka.Persistence (SQLite journal in the experiment folder) at every phase boundary and iteration checkpoint.
 /// Drives each epoch: features → clustering → pseudo-labels → training → checkpoint; after a crash it continues
-/// from the last durable point.
+/// from the last durable point. Nothing is journaled before the first model is saved, so a start that fails leaves
+/// no experiment behind; every journaled file is checked (size, checksum) before it is used or reported done, and a
+/// damaged intermediate file sends the epoch back to the phase that makes it.
 /// </summary>
 public sealed class ExperimentActor : ReceivePersistentActor
 {
     readonly ExperimentFolder folder;
     readonly PipelineActors actors;
     readonly ILoggingAdapter log = Context.GetLogger();
+    readonly ExperimentOutputs outputs;
     ExperimentState state = new();
+    TrainConfig? pending;       // a new experiment's configuration: journaled once its first model is saved
     Stopwatch? epochClock;
     bool failed;
 
@@ -50,18 +54,18 @@ public sealed class ExperimentActor : ReceivePersistentActor
     {
         this.folder = folder;
         this.actors = actors;
+        outputs = new ExperimentOutputs(folder, log, Say);
 
         Recover<SnapshotOffer>(o => { if (o.Snapshot is ExperimentState s) state = s; });
         Recover<IExperimentEvent>(e => state = state.Apply(e));
 
         Command<RunExperiment>(Run);
-        Command<ModelInitialized>(m => Save(new ModelReady(m.Path, m.ResumedEpoch ?? state.Config!.StartEpoch)));
-        Command<FeaturesExtracted>(f => Save(new FeaturesDone(f.Epoch, f.Path, f.TrueLabelsPath, f.Seconds)));
-        Command<FeaturesClustered>(OnClustered);
-        Command<PseudoLabelsSampled>(s => Save(new SamplingDone(s.Epoch, s.OrderPath, s.LabelsPath, s.Count, s.Clusters)));
-        Command<IterationCheckpointed>(c =>
-            Persist(new TrainingCheckpointed(c.Epoch, c.Iteration, c.Path, c.LossSum, c.LossCount), e => state = state.Apply(e)));
-        Command<EpochTrained>(OnTrained);
+        Command<ModelInitialized>(OnModelInitialized);
+        Command<FeaturesExtracted>(f => state.Phase == Phase.Features, OnFeatures);
+        Command<FeaturesClustered>(c => state.Phase == Phase.Clustering, OnClustered);
+        Command<PseudoLabelsSampled>(s => state.Phase == Phase.Sampling, OnSampled);
+        Command<IterationCheckpointed>(c => state.Phase == Phase.Training, OnCheckpointed);
+        Command<EpochTrained>(t => state.Phase == Phase.Training, OnTrained);
         Command<FeaturesFailed>(f => Fail($"feature pass of epoch {f.Epoch}: {f.Error}"));
         Command<ClusteringFailed>(f => Fail($"clustering of epoch {f.Epoch}: {f.Error}"));
         Command<SamplingFailed>(f => Fail($"sampling of epoch {f.Epoch}: {f.Error}"));
@@ -78,83 +82,194 @@ public sealed class ExperimentActor : ReceivePersistentActor
         failed = false;
         if (state.Config is null)
         {
-            Persist(new ExperimentCreated(run.Config), e => { state = state.Apply(e); Continue(); });
+            // A new experiment: the first model is made (and --resume read) before anything is journaled.
+            pending = run.Config;
+            folder.CreateLayout();
+            actors.Trainer.Tell(new InitializeModel(run.Config.Arch, run.Config.Sobel, run.Config.Seed, Sgd(run.Config),
+                run.Config.Device, run.Config.Resume, Path.Combine(folder.WorkDir, "initial.pth.tar")), Self);
             return;
         }
-        Say(state.Started
-            ? $"resuming {folder.Root} at epoch {state.Epoch}, phase {state.Phase.ToString().ToLowerInvariant()}" +
-              (state.LastCheckpoint is { } c ? $" (iteration {c.Iteration})" : "")
-            : $"resuming {folder.Root} before the first epoch");
-        SyncOutputs();
-        if (run.Config.Epochs != state.Config.Epochs)
-            Persist(new EpochsChanged(run.Config.Epochs), e => { state = state.Apply(e); Continue(); });
-        else Continue();
+        if (state.Model is null)
+        {
+            Fail($"{folder.JournalPath}: written by an older deepcluster (no file sizes and checksums); finish it with that " +
+                 "version, or start over with --restart.");
+            return;
+        }
+        var refused = state.Config.ResultDifferences(run.Config);
+        if (refused.Count > 0) { Fail(folder.MismatchMessage(refused)); return; }
+        Say($"resuming {folder.Root} at epoch {state.Epoch}, phase {state.Phase.ToString().ToLowerInvariant()}" +
+            (state.LastCheckpoint is { } c ? $" (iteration {c.Iteration})" : ""));
+        var changes = state.Config.Settings().ChangesTo(run.Config.Settings());
+        if (changes.Count == 0) { Resume(); return; }
+        Persist(new RunSettingsChanged(run.Config.Settings()), e =>
+        {
+            state = state.Apply(e);
+            Say("applied: " + string.Join(", ", changes));
+            Resume();
+        });
     }
+
+    void Resume()
+    {
+        WriteConfig();
+        outputs.Sync(state);
+        Continue();
+    }
+
+    void OnModelInitialized(ModelInitialized m)
+    {
+        if (pending is not { } cfg || Record(m.Path) is not { } model) return;
+        pending = null;
+        // The folder's own path is not journaled (a moved folder is the same experiment): "." stands for it.
+        Persist(new ExperimentCreated(cfg with { Exp = "." }, model, m.ResumedEpoch ?? cfg.StartEpoch), e =>
+        {
+            state = state.Apply(e);
+            WriteConfig();
+            Continue();
+        });
+    }
+
+    /// <summary>config.json always says what runs: the journaled configuration, in this folder.</summary>
+    void WriteConfig() => folder.WriteConfig(state.Config! with { Exp = folder.Root });
 
     void Save(IExperimentEvent e) => Persist(e, ev => { state = state.Apply(ev); Continue(); });
 
-    /// <summary>Sends the work of the current phase to the actor that does it.</summary>
+    /// <summary>Sends the work of the current phase to the actor that does it, once its input files are intact.</summary>
     void Continue()
     {
         if (failed) return;
+        if (state.Finished) { Finish(); return; }
+        if (EpochInputs.Check(state, folder, state.Phase) is { } damage) { GoBack(damage, "found"); return; }
         var cfg = state.Config!;
-        if (state.ModelPath is null)
-        {
-            Directory.CreateDirectory(folder.WorkDir);
-            actors.Trainer.Tell(new InitializeModel(cfg.Arch, cfg.Sobel, cfg.Seed, Sgd(cfg), cfg.Device, cfg.Resume,
-                Path.Combine(folder.WorkDir, "initial.pth.tar")), Self);
-            return;
-        }
-        if (state.Finished)
-        {
-            Say($"done: {state.Completed.Count} epoch(s) in {folder.Root}");
-            Context.System.EventStream.Publish(new ExperimentCompleted(state.Epoch, folder.Root));
-            return;
-        }
         var epoch = state.Epoch;
+        var model = folder.Resolve(state.Model!.Path);
         var dataset = new DatasetSpec(cfg.Data, cfg.DataFormat, cfg.Split, cfg.Limit, cfg.SkipBadFiles);
         switch (state.Phase)
         {
             case Phase.Features:
                 epochClock = Stopwatch.StartNew();
-                actors.FeatureExtractor.Tell(new ExtractFeatures(epoch, state.ModelPath, cfg.Arch, cfg.Sobel, dataset, cfg.Batch,
+                actors.FeatureExtractor.Tell(new ExtractFeatures(epoch, model, cfg.Arch, cfg.Sobel, dataset, cfg.Batch,
                     cfg.Workers, cfg.Device, folder.FeaturesPath(epoch)), Self);
                 break;
             case Phase.Clustering:
-                actors.Clustering.Tell(new ClusterFeatures(epoch, state.Features!.FeaturesPath, cfg.Clustering, cfg.NmbCluster,
+                actors.Clustering.Tell(new ClusterFeatures(epoch, folder.Resolve(state.Features!.Features.Path), cfg.Clustering, cfg.NmbCluster,
                     cfg.Pca, cfg.Niter, Seeds.Clustering(cfg.Seed, epoch), cfg.Device, folder.AssignmentsPath(epoch)), Self);
                 break;
             case Phase.Sampling:
-                actors.Sampler.Tell(new SamplePseudoLabels(epoch, state.Clustering!.AssignmentsPath, cfg.Clustering, cfg.NmbCluster, cfg.Reassign,
+                actors.Sampler.Tell(new SamplePseudoLabels(epoch, folder.Resolve(state.Clustering!.Assignments.Path), cfg.Clustering, cfg.NmbCluster, cfg.Reassign,
                     Seeds.Sampling(cfg.Seed, epoch), folder.SamplerOrderPath(epoch), folder.SamplerLabelsPath(epoch)), Self);
                 break;
             case Phase.Training:
                 var ck = state.LastCheckpoint;
+                var s = state.Sampling!;
                 actors.Trainer.Tell(new TrainEpoch(epoch, cfg.Arch, cfg.Sobel, Sgd(cfg), cfg.Device, dataset, cfg.Batch, cfg.Workers,
-                    cfg.Seed, state.Sampling!.OrderPath, state.Sampling.LabelsPath, state.Sampling.Clusters,
-                    ck?.Path ?? state.ModelPath, ck?.Iteration ?? 0, ck?.LossSum ?? 0, ck?.LossCount ?? 0,
+                    cfg.Seed, folder.Resolve(s.Order.Path), folder.Resolve(s.Labels.Path), s.Clusters,
+                    ck is null ? model : folder.Resolve(ck.Checkpoint.Path), ck?.Iteration ?? 0, ck?.LossSum ?? 0, ck?.LossCount ?? 0,
                     cfg.Checkpoints, folder.CheckpointsDir, folder.EpochModelPath(epoch), FromCheckpoint: ck is not null), Self);
                 break;
         }
     }
 
+    /// <summary>
+    /// A damaged or missing input: the epoch goes back to the phase that makes it (journaled), or, for the model the
+    /// epoch starts from, it is restored from an intact copy; without one the run fails naming the file.
+    /// </summary>
+    void GoBack(Damage d, string when)
+    {
+        var path = folder.Resolve(d.File.Path);
+        if (d.MadeBy is not { } phase)
+        {
+            if (RestoreModel(d.File)) { Continue(); return; }
+            Fail($"{path}: damaged ({d.Problem}); it is the model epoch {state.Epoch} starts from and this folder holds no " +
+                 "intact copy of it. Start over with --restart, or use another --exp folder.");
+            return;
+        }
+        var reason = $"{d.File.Path} {when} damaged ({d.Problem})";
+        Persist(new PhaseRewound(state.Epoch, phase, reason), e =>
+        {
+            state = state.Apply(e);
+            Say($"{path}: {d.Problem}; epoch {state.Epoch} goes back to {Describe(phase)}");
+            log.Warning("{0}; back to {1}", reason, phase);
+            Continue();
+        });
+    }
+
+    static string Describe(Phase p) => p switch
+    {
+        Phase.Features => "the feature pass",
+        Phase.Clustering => "clustering",
+        Phase.Sampling => "sampling",
+        _ => "training from its first iteration",
+    };
+
+    /// <summary>The model of a finished epoch is also published as checkpoint.pth.tar: an intact copy restores it.</summary>
+    bool RestoreModel(Artifact model)
+    {
+        if (state.Completed.Count == 0 || model.ProblemAt(folder.CheckpointPath) is not null) return false;
+        AtomicFile.Publish(folder.CheckpointPath, folder.Resolve(model.Path), hardLink: false);
+        Say($"{folder.Resolve(model.Path)}: damaged; restored from {folder.CheckpointPath}");
+        return true;
+    }
+
+    /// <summary>
+    /// The inputs of the phase that just reported were checked before it started; checked again now, so that a result
+    /// made from a file damaged meanwhile is not journaled. True when the epoch went back.
+    /// </summary>
+    bool DamagedMeanwhile(Phase phase)
+    {
+        if (EpochInputs.Check(state, folder, phase) is not { } damage) return false;
+        GoBack(damage, "was");
+        return true;
+    }
+
+    /// <summary>The artifact of a file a phase just wrote; null (and the run fails) when it cannot be read back.</summary>
+    Artifact? Record(string path)
+    {
+        try { return Artifact.Of(folder, path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Fail($"{path}: could not be read back ({e.Message})");
+            return null;
+        }
+    }
+
+    void OnFeatures(FeaturesExtracted f)
+    {
+        if (Record(f.Path) is not { } features) return;
+        Artifact? labels = null;
+        if (f.TrueLabelsPath is { } lp && (labels = Record(lp)) is null) return;
+        Save(new FeaturesDone(f.Epoch, features, labels, f.Seconds));
+    }
+
     void OnClustered(FeaturesClustered c)
     {
+        if (DamagedMeanwhile(Phase.Clustering) || Record(c.AssignmentsPath) is not { } assignments) return;
         double? nmiPrev = null, nmiLabels = null;
         try
         {
             var current = NpyFile.ReadInt64(c.AssignmentsPath);
-            if (state.PreviousAssignmentsPath is { } prev && File.Exists(prev))
-                nmiPrev = NormalizedMutualInfo.Score(current, NpyFile.ReadInt64(prev));
-            if (state.Features?.TrueLabelsPath is { } lp && File.Exists(lp))
-                nmiLabels = NormalizedMutualInfo.Score(NpyFile.ReadInt64(lp), current);
+            if (outputs.ReadIfIntact(state.PreviousAssignments) is { } prev) nmiPrev = NormalizedMutualInfo.Score(current, prev);
+            if (outputs.ReadIfIntact(state.Features?.TrueLabels) is { } labels) nmiLabels = NormalizedMutualInfo.Score(labels, current);
         }
         catch (Exception e) { log.Warning("NMI not computed: {0}", e.Message); }
-        Save(new ClusteringDone(c.Epoch, c.AssignmentsPath, c.Loss, c.NonEmpty, c.Seconds, nmiPrev, nmiLabels));
+        Save(new ClusteringDone(c.Epoch, assignments, c.Loss, c.NonEmpty, c.Seconds, nmiPrev, nmiLabels));
+    }
+
+    void OnSampled(PseudoLabelsSampled s)
+    {
+        if (DamagedMeanwhile(Phase.Sampling) || Record(s.OrderPath) is not { } order || Record(s.LabelsPath) is not { } labels) return;
+        Save(new SamplingDone(s.Epoch, order, labels, s.Count, s.Clusters));
+    }
+
+    void OnCheckpointed(IterationCheckpointed c)
+    {
+        if (Record(c.Path) is not { } checkpoint) return;
+        Persist(new TrainingCheckpointed(c.Epoch, c.Iteration, checkpoint, c.LossSum, c.LossCount), e => state = state.Apply(e));
     }
 
     void OnTrained(EpochTrained t)
     {
+        if (Record(t.ModelPath) is not { } model) return;
         var f = state.Features!; var c = state.Clustering!;
         var phases = f.Seconds + c.Seconds + t.Seconds;
         var metrics = new EpochMetrics
@@ -171,53 +286,23 @@ public sealed class ExperimentActor : ReceivePersistentActor
             NmiPrevious = c.NmiPrevious,
             NmiLabels = c.NmiLabels,
         };
-        Persist(new EpochDone(metrics, t.ModelPath, c.AssignmentsPath), e =>
+        Persist(new EpochDone(metrics, model, c.Assignments), e =>
         {
             state = state.Apply(e);
             SaveSnapshot(state);
-            SyncOutputs();
+            outputs.Sync(state);
             Report(metrics);
             Continue();
         });
     }
 
-    /// <summary>
-    /// Brings the published outputs in line with the journal: checkpoint.pth.tar = the last finished epoch's model,
-    /// clusters = one entry per finished epoch, metrics.jsonl = one line per finished epoch. Idempotent, so a crash
-    /// between the journal write and these files is repaired on the next start.
-    /// </summary>
-    void SyncOutputs()
+    /// <summary>Every epoch is done: the published checkpoint is checked (re-published if need be) before saying so.</summary>
+    void Finish()
     {
-        try
-        {
-            folder.WriteMetrics(state.Completed);
-            if (state.Completed.Count == 0 || state.ModelPath is null || !File.Exists(state.ModelPath)) return;
-            if (!IsCopyOf(folder.CheckpointPath, state.ModelPath))
-                AtomicFile.Publish(state.ModelPath, folder.CheckpointPath);   // a hard link where possible
-            folder.PruneWork(state.Epoch - 1);                // keeps the previous epoch: its assignments are needed below
-            var log = File.Exists(folder.ClustersPath) ? ClustersLog.Read(folder.ClustersPath).ToList() : [];
-            var finished = state.Completed.Count;
-            if (log.Count == finished) return;                 // already in step with the journal
-            if (log.Count > finished) log = log.Take(finished).ToList();
-            else if (log.Count == finished - 1 && state.PreviousAssignmentsPath is { } a && File.Exists(a))
-            {
-                var assignments = NpyFile.ReadInt64(a);
-                log.Add(ClusterLists.FromAssignments(assignments, ClusteringRunner.ListCount(state.Config!.Clustering, state.Config.NmbCluster, assignments))
-                    .Select(l => l.ToArray()).ToArray());
-            }
-            else this.log.Warning("{0}: {1} epoch(s) logged for {2} finished; not rebuilt", folder.ClustersPath, log.Count, finished);
-            ClustersLog.Write(folder.ClustersPath, log.Select(ep => (IReadOnlyList<IReadOnlyList<int>>)ep.Select(l => (IReadOnlyList<int>)l).ToList()).ToList());
-        }
-        catch (Exception e) { log.Warning("outputs not synchronised: {0}", e.Message); }
+        if (outputs.PublishCheckpoint(state) is { } error) { Fail(error); return; }
+        Say($"done: {state.Completed.Count} epoch(s) in {folder.Root}");
+        Context.System.EventStream.Publish(new ExperimentCompleted(state.Epoch, folder.Root));
     }
-
-    /// <summary>
-    /// The copy (or hard link) was made after the source was written (the epoch models are written once, under names
-    /// of their own) and has its length: a restart need not publish a large checkpoint again.
-    /// </summary>
-    static bool IsCopyOf(string copy, string source) =>
-        File.Exists(copy) && new FileInfo(copy).Length == new FileInfo(source).Length &&
-        File.GetLastWriteTimeUtc(copy) >= File.GetLastWriteTimeUtc(source);
 
     void Report(EpochMetrics m)
     {

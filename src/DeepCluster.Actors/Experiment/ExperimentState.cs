@@ -11,25 +11,25 @@ public sealed record ExperimentState
 {
     public TrainConfig? Config { get; init; }
     /// <summary>The model the current epoch starts from (the previous epoch's end, or the first model).</summary>
-    public string? ModelPath { get; init; }
+    public Artifact? Model { get; init; }
     public int Epoch { get; init; }
     public Phase Phase { get; init; } = Phase.Features;
     public FeaturesDone? Features { get; init; }
     public ClusteringDone? Clustering { get; init; }
     public SamplingDone? Sampling { get; init; }
     public TrainingCheckpointed? LastCheckpoint { get; init; }
-    /// <summary>The previous epoch's assignments (for NMI against the previous assignment).</summary>
-    public string? PreviousAssignmentsPath { get; init; }
+    /// <summary>The previous epoch's assignments (for NMI against the previous assignment and the clusters log).</summary>
+    public Artifact? PreviousAssignments { get; init; }
     public IReadOnlyList<EpochMetrics> Completed { get; init; } = [];
 
-    public bool Started => Config is not null && ModelPath is not null;
+    /// <summary>The experiment was created: its configuration is journaled and its first model saved.</summary>
+    public bool Started => Config is not null;
     public bool Finished => Config is not null && Epoch >= Config.Epochs;
 
     public ExperimentState Apply(IExperimentEvent e) => e switch
     {
-        ExperimentCreated c => this with { Config = c.Config },
-        EpochsChanged c => this with { Config = Config! with { Epochs = c.Epochs } },
-        ModelReady m => this with { ModelPath = m.ModelPath, Epoch = m.StartEpoch, Phase = Phase.Features },
+        ExperimentCreated c => this with { Config = c.Config, Model = c.Model, Epoch = c.StartEpoch, Phase = Phase.Features },
+        RunSettingsChanged c => this with { Config = Config!.With(c.Settings) },
         FeaturesDone f => this with { Features = f, Phase = Phase.Clustering },
         ClusteringDone c => this with { Clustering = c, Phase = Phase.Sampling },
         SamplingDone s => this with { Sampling = s, Phase = Phase.Training, LastCheckpoint = null },
@@ -37,12 +37,23 @@ public sealed record ExperimentState
         EpochDone d => this with
         {
             Completed = Completed.Append(d.Metrics).ToList(),
-            ModelPath = d.ModelPath,
-            PreviousAssignmentsPath = d.AssignmentsPath,
+            Model = d.Model,
+            PreviousAssignments = d.Assignments,
             Epoch = d.Metrics.Epoch + 1,
             Phase = Phase.Features,
             Features = null, Clustering = null, Sampling = null, LastCheckpoint = null,
         },
+        PhaseRewound r => RewindTo(r.Phase),
         _ => throw new ArgumentException($"unknown experiment event {e.GetType().Name}"),
+    };
+
+    /// <summary>Forgets what the phases from <paramref name="phase"/> on have made in the current epoch.</summary>
+    ExperimentState RewindTo(Phase phase) => this with
+    {
+        Phase = phase,
+        Features = phase <= Phase.Features ? null : Features,
+        Clustering = phase <= Phase.Clustering ? null : Clustering,
+        Sampling = phase <= Phase.Sampling ? null : Sampling,
+        LastCheckpoint = null,
     };
 }

@@ -17,20 +17,23 @@ public interface IExperimentObserver
 }
 
 /// <summary>
-/// Runs one experiment in this process: locks the experiment folder, checks it belongs to this configuration,
+/// Runs one experiment in this process: checks the folder (journal readable, results not orphaned, same configuration:
+/// <see cref="ExperimentPreflight"/>), locks it,
 /// starts the actor system (Akka.Hosting, HOCON, SQLite journal) and waits until the experiment completes or fails.
 /// </summary>
 public static class ExperimentHost
 {
+    /// <param name="restart">Start over: what the folder holds is moved aside first (<c>--restart</c>).</param>
     public static async Task<ExperimentOutcome> RunAsync(TrainConfig config, string? hoconPath, IExperimentObserver observer,
-                                                         CancellationToken cancel = default)
+                                                         CancellationToken cancel = default, bool restart = false)
     {
         var folder = new ExperimentFolder(config.Exp);
         var hocon = PipelineHosting.LoadConfig(hoconPath);
-        folder.CheckCompatible(config);
+        if (!restart) ExperimentPreflight.Check(folder, config);
         Directory.CreateDirectory(folder.Root);
         using var folderLock = FolderLock.Acquire(folder);
-        folder.Prepare(config);
+        if (restart && ExperimentPreflight.Restart(folder) is { } moved) observer.OnLog(moved);
+        folder.CreateLayout();
         var stale = DeepCluster.Core.IO.AtomicFile.RemoveStale(folder.Root);
         if (stale > 0) observer.OnLog($"removed {stale} half-written file(s) left by an interrupted run");
 

@@ -33,6 +33,8 @@ public static class PipelineHosting
         builder.AddHocon(hocon, HoconAddMode.Prepend);
         builder.WithSqlPersistence(connectionString: $"Data Source={folder.JournalPath}",
                                    providerName: LinqToDB.ProviderName.SQLiteMS, autoInitialize: true);
+        // The journal is checked before start (JournalFile); should its recovery still stall, fail in seconds, not 30.
+        builder.AddHocon("akka.persistence.journal.sql.recovery-event-timeout = 10s", HoconAddMode.Prepend);
         builder.WithActors((system, registry) =>
         {
             const string compute = "deepcluster.compute-dispatcher";

@@ -17,7 +17,7 @@ public static class TrainCommand
         var o = new TrainOptions();
         var cmd = new Command("train", "PyTorch Implementation of DeepCluster: train a convnet without labels by clustering its features.");
         o.AddTo(cmd);
-        cmd.SetAction((pr, ct) => RunAsync(o.Read(pr), o.ConfigFile(pr), ct));
+        cmd.SetAction((pr, ct) => RunAsync(o.Read(pr), o.ConfigFile(pr), ct, o.Restart(pr)));
         return cmd;
     }
 
@@ -40,7 +40,7 @@ public static class TrainCommand
         return cmd;
     }
 
-    static async Task<int> RunAsync(TrainConfig config, string? hocon, CancellationToken ct)
+    static async Task<int> RunAsync(TrainConfig config, string? hocon, CancellationToken ct, bool restart = false)
     {
         try
         {
@@ -48,7 +48,7 @@ public static class TrainCommand
             CheckInputs(config);
             TorchRuntime.ResolveDevice(config.Device);
             using var console = ConsoleObserver.Create(config.Verbose);
-            var outcome = await ExperimentHost.RunAsync(config, hocon, console, ct);
+            var outcome = await ExperimentHost.RunAsync(config, hocon, console, ct, restart);
             console.Finish();
             if (outcome.Success) return 0;
             if (outcome.Interrupted) { Console.Error.WriteLine($"deepcluster: {outcome.Message}"); return Errors.Interrupted; }
@@ -98,6 +98,7 @@ sealed class TrainOptions
     readonly Option<int> pca = new("--pca") { Description = "PCA dimension before clustering (default: 256)", DefaultValueFactory = _ => 256 };
     readonly Option<int> niter = new("--niter") { Description = "k-means iterations (default: 20)", DefaultValueFactory = _ => 20 };
     readonly Option<bool> skipBad = new("--skip-bad-files") { Description = "skip unreadable images (counted and reported) instead of stopping" };
+    readonly Option<bool> restart = new("--restart") { Description = "start the experiment over: move what --exp holds (journal, results) to EXP/replaced-TIME first" };
 
     public void AddTo(Command cmd)
     {
@@ -107,11 +108,13 @@ sealed class TrainOptions
         cmd.Arguments.Add(data);
         foreach (Option opt in new Option[] { arch, sobel, clustering, k, lr, wd, reassign, workers, epochs, startEpoch, batch,
                                               momentum, resume, checkpoints, seed, exp, verbose, device, config, format, split,
-                                              limit, pca, niter, skipBad })
+                                              limit, pca, niter, skipBad, restart })
             cmd.Options.Add(opt);
     }
 
     public string? ConfigFile(ParseResult pr) => pr.GetValue(config);
+
+    public bool Restart(ParseResult pr) => pr.GetValue(restart);
 
     public TrainConfig Read(ParseResult pr) => new()
     {

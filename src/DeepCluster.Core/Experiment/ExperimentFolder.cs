@@ -44,31 +44,69 @@ public sealed class ExperimentFolder
         catch (JsonException e) { throw new InvalidDataException($"{ConfigPath}: not a DeepCluster experiment configuration ({e.Message})."); }
     }
 
-    /// <summary>
-    /// Makes the folder (if needed) and records <paramref name="config"/>; a folder already made for a different
-    /// configuration is refused with the differing settings named, and nothing in it is touched.
-    /// </summary>
-    public void Prepare(TrainConfig config)
+    /// <summary>A path the journal recorded (relative to the folder) as a full path in this folder.</summary>
+    public string Resolve(string relative) => Path.GetFullPath(Path.Combine(Root, relative));
+
+    /// <summary>A full path inside the folder as the journal records it: relative to the folder.</summary>
+    public string Relative(string fullPath) => Path.GetRelativePath(Root, Path.GetFullPath(fullPath));
+
+    /// <summary>Makes the folder and its sub-folders; writes no file.</summary>
+    public void CreateLayout()
     {
-        CheckCompatible(config);
         Directory.CreateDirectory(Root);
         Directory.CreateDirectory(CheckpointsDir);
         Directory.CreateDirectory(WorkDir);
-        WriteConfig(config);
     }
 
-    /// <summary>Refuses (without writing anything) a folder that holds an experiment of another configuration.</summary>
+    /// <summary>
+    /// Refuses (without writing anything) a folder whose <c>config.json</c> records an experiment that
+    /// <paramref name="config"/> would compute differently.
+    /// </summary>
     public void CheckCompatible(TrainConfig config)
     {
         var existing = ReadConfig();
-        if (existing is not null)
+        if (existing is null) return;
+        var diff = existing.ResultDifferences(config);
+        if (diff.Count > 0) throw new ExperimentMismatchException(MismatchMessage(diff));
+    }
+
+    /// <summary>One line: each differing flag with both values, and how to proceed.</summary>
+    public string MismatchMessage(IReadOnlyList<string> differences) =>
+        $"{Root} holds an experiment with other settings: {string.Join(", ", differences)}; nothing was changed. " +
+        $"Use another --exp folder, or `deepcluster resume {Root}` to continue it with its own settings.";
+
+    /// <summary>
+    /// The results and intermediate files of a run present in the folder (<c>metrics.jsonl</c>, <c>clusters</c>,
+    /// <c>checkpoint.pth.tar</c>, files under <c>checkpoints/</c> and <c>work/</c>), by name relative to the folder.
+    /// </summary>
+    public IReadOnlyList<string> ResultFiles()
+    {
+        var found = new List<string>();
+        foreach (var f in new[] { MetricsPath, ClustersPath, CheckpointPath })
+            if (File.Exists(f)) found.Add(Path.GetFileName(f));
+        foreach (var d in new[] { CheckpointsDir, WorkDir })
+            if (Directory.Exists(d) && Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories).Any())
+                found.Add(Path.GetFileName(d) + "/");
+        return found;
+    }
+
+    /// <summary>
+    /// Moves everything the folder holds (journal, configuration, outputs, log), except the lock and the folders
+    /// earlier calls made, into a new sub-folder <c>replaced-TIME</c>, and returns it; the folder is then empty.
+    /// </summary>
+    public string MoveAside()
+    {
+        var aside = Path.Combine(Root, $"replaced-{DateTime.Now:yyyyMMdd-HHmmss}");
+        for (var n = 2; Directory.Exists(aside); n++) aside = Path.Combine(Root, $"replaced-{DateTime.Now:yyyyMMdd-HHmmss}-{n}");
+        Directory.CreateDirectory(aside);
+        foreach (var entry in Directory.EnumerateFileSystemEntries(Root).ToList())
         {
-            var diff = existing.IdentityDifferences(config);
-            if (diff.Count > 0)
-                throw new ExperimentMismatchException(
-                    $"{Root} holds an experiment with a different configuration:\n  " + string.Join("\n  ", diff) +
-                    "\nUse another --exp folder, or the same settings to continue it.");
+            var name = Path.GetFileName(entry);
+            if (name == Path.GetFileName(LockPath) || name.StartsWith("replaced-", StringComparison.Ordinal)) continue;
+            if (Directory.Exists(entry)) Directory.Move(entry, Path.Combine(aside, name));
+            else File.Move(entry, Path.Combine(aside, name));
         }
+        return aside;
     }
 
     public void WriteConfig(TrainConfig config) =>

@@ -46,35 +46,55 @@ public sealed record TrainConfig
     public bool SkipBadFiles { get; init; }
 
     /// <summary>
-    /// The settings that define what an experiment computes. A folder made with one of these different cannot be
-    /// continued with another: the run would mix two experiments.
+    /// The settings that define what an experiment computes, by flag. A folder made with one of these different cannot
+    /// be continued with another: the run would mix two experiments. (<c>--resume</c> and <c>--start_epoch</c> only
+    /// matter when the experiment starts; see <see cref="ResultDifferences"/>.)
     /// </summary>
-    public IReadOnlyDictionary<string, string> Identity() => new SortedDictionary<string, string>
+    public IReadOnlyDictionary<string, string> Identity() => new SortedDictionary<string, string>(StringComparer.Ordinal)
     {
-        ["data"] = Path.GetFullPath(Data),
-        ["arch"] = Arch,
-        ["sobel"] = Sobel.ToString(),
-        ["clustering"] = Clustering,
-        ["nmb_cluster"] = NmbCluster.ToString(),
-        ["lr"] = Lr.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        ["wd"] = Wd.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        ["reassign"] = Reassign.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        ["batch"] = Batch.ToString(),
-        ["momentum"] = Momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        ["seed"] = Seed.ToString(),
-        ["data_format"] = DataFormat,
-        ["limit"] = Limit?.ToString() ?? "all",
-        ["split"] = Split,
-        ["pca"] = Pca.ToString(),
-        ["niter"] = Niter.ToString(),
+        ["DIR"] = Path.GetFullPath(Data),
+        ["--arch"] = Arch,
+        ["--sobel"] = Sobel ? "on" : "off",
+        ["--clustering"] = Clustering,
+        ["--nmb_cluster"] = NmbCluster.ToString(Inv),
+        ["--lr"] = Lr.ToString("R", Inv),
+        ["--wd"] = Wd.ToString("R", Inv),
+        ["--reassign"] = Reassign.ToString("R", Inv),
+        ["--batch"] = Batch.ToString(Inv),
+        ["--momentum"] = Momentum.ToString("R", Inv),
+        ["--seed"] = Seed.ToString(Inv),
+        ["--data-format"] = DataFormat,
+        ["--limit"] = Limit?.ToString(Inv) ?? "all",
+        ["--split"] = Split,
+        ["--pca"] = Pca.ToString(Inv),
+        ["--niter"] = Niter.ToString(Inv),
+        ["--start_epoch"] = StartEpoch.ToString(Inv),
     };
 
-    /// <summary>Names of the identity settings that differ between two configurations, with both values.</summary>
-    public IReadOnlyList<string> IdentityDifferences(TrainConfig other)
+    /// <summary>
+    /// The flags of <paramref name="now"/> that would change what the experiment of this configuration computes, each
+    /// as <c>--lr 0.05 (folder) vs 0.1 (now)</c>. A run without <c>--resume</c> continues an experiment started from a
+    /// checkpoint; another checkpoint is a difference.
+    /// </summary>
+    public IReadOnlyList<string> ResultDifferences(TrainConfig now)
     {
-        var a = Identity(); var b = other.Identity();
-        return a.Keys.Where(k => a[k] != b[k]).Select(k => $"{k}: {a[k]} (folder) vs {b[k]} (now)").ToList();
+        var a = Identity(); var b = now.Identity();
+        var diff = a.Keys.Where(k => a[k] != b[k]).Select(k => $"{k} {a[k]} (folder) vs {b[k]} (now)").ToList();
+        if (now.Resume is not null && now.Resume != Resume) diff.Add($"--resume {Resume ?? "none"} (folder) vs {now.Resume} (now)");
+        return diff;
     }
+
+    /// <summary>The flags that only change how the run goes.</summary>
+    public RunSettings Settings() => new(Workers, Device, Verbose, SkipBadFiles, Checkpoints, Epochs);
+
+    /// <summary>This configuration run with other <see cref="RunSettings"/>.</summary>
+    public TrainConfig With(RunSettings s) => this with
+    {
+        Workers = s.Workers, Device = s.Device, Verbose = s.Verbose, SkipBadFiles = s.SkipBadFiles,
+        Checkpoints = s.Checkpoints, Epochs = s.Epochs,
+    };
+
+    static readonly System.Globalization.CultureInfo Inv = System.Globalization.CultureInfo.InvariantCulture;
 
     /// <summary>Checks values a user can get wrong; the message names the flag and the value.</summary>
     public void Validate()
