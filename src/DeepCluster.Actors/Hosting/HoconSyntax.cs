@@ -43,10 +43,11 @@ public static class HoconSyntax
                 pos++;
                 return;
             }
+            if (start is { Kind: Kind.Text, Text: "include" } && t[pos + 1].Kind is Kind.Quoted or Kind.Text)
+                throw Error(file, start.Line, "'include' is not supported; put the settings in this file.");
             var key = new StringBuilder();
             while (t[pos].Kind is Kind.Text or Kind.Quoted) key.Append(t[pos++].Text);
             if (key.Length == 0) throw Error(file, start.Line, $"expected a key, found {Describe(start)}.");
-            if (key.ToString() == "include") throw Error(file, start.Line, "'include' is not supported; put the settings in this file.");
             var next = t[pos];
             switch (next.Kind)
             {

@@ -19,6 +19,10 @@ public sealed record DeepClusterSettings(int PrefetchBatches, int PullWindow, lo
         config.GetInt("deepcluster.loader.pull-window", Default.PullWindow),
         config.GetLong("deepcluster.data.max-image-pixels", Default.MaxImagePixels));
 
+    /// <summary>The keys these settings are read from: with <c>deepcluster.compute-dispatcher</c>, every key of the shipped file.</summary>
+    public static IReadOnlyList<string> Keys { get; } =
+        ["deepcluster.loader.prefetch-batches", "deepcluster.loader.pull-window", "deepcluster.data.max-image-pixels"];
+
     /// <summary>The settings of the actor system this actor runs in.</summary>
     public static DeepClusterSettings Of(Akka.Actor.ActorSystem system) => From(system.Settings.Config);
 }
@@ -99,6 +103,9 @@ public static class HostConfig
             }
         }
     }
+
+    /// <summary>The deepcluster.* keys of the shipped file (the dispatcher as one key).</summary>
+    public static IReadOnlyList<string> ShippedKeys() => KnownKeys(Parse(DefaultPath, isUser: false)).ToList();
 
     static IEnumerable<string> KnownKeys(Config shipped)
     {
