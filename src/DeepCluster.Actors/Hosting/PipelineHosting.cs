@@ -17,9 +17,15 @@ public static class PipelineHosting
     /// <summary>The shipped configuration overridden by <paramref name="path"/> (if any), checked: see <see cref="HostConfig"/>.</summary>
     public static Config LoadConfig(string? path) => HostConfig.Load(path).Hocon;
 
-    /// <summary>Set in code, whatever the configuration files say: top-level actors that throw are stopped and reported.</summary>
+    /// <summary>
+    /// Set in code, whatever the configuration files say: top-level actors that throw are stopped and reported, and
+    /// Akka's log goes to train.log (warnings also to the console), never a second copy of an error on stdout.
+    /// </summary>
     static readonly Config Fixed = ConfigurationFactory.ParseString(
-        $"akka.actor.guardian-supervisor-strategy = \"{typeof(ReportingGuardianStrategy).FullName}, {typeof(ReportingGuardianStrategy).Assembly.GetName().Name}\"");
+        $"akka.actor.guardian-supervisor-strategy = \"{TypeName<ReportingGuardianStrategy>()}\"\n" +
+        $"akka.loggers = [\"{TypeName<AkkaLogRouter>()}\"]");
+
+    static string TypeName<T>() => $"{typeof(T).FullName}, {typeof(T).Assembly.GetName().Name}";
 
     /// <summary>
     /// Adds the configuration, the journal and the actors: <c>/user/pipeline</c> (<see cref="PipelineSupervisor"/>,
