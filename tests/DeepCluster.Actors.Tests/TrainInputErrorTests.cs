@@ -34,6 +34,7 @@ public class TrainInputErrorTests
     [InlineData("--reassign 0", "--reassign 0: must be a positive number")]
     [InlineData("--workers -1", "--workers -1: must be from 0")]
     [InlineData("--k 0", "--nmb_cluster 0: must be positive")]
+    [InlineData("--epochs 3 --start_epoch 3", "--epochs 3: must be more than --start_epoch 3")]
     public void ABadFlagIsOneLineAndExit2AndWritesNothing(string flags, string expected)
     {
         using var dir = new TempDir();

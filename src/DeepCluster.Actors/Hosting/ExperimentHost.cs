@@ -48,9 +48,10 @@ public static class ExperimentHost
                 .AddAkka("deepcluster", b => b.AddDeepClusterPipeline(folder, hocon, pipeline,
                     system => listener = RunListener.Subscribe(system, observer, done))))
             .Build();
+        var started = false;
         try
         {
-            try { await host.StartAsync(cancel); }
+            try { await host.StartAsync(cancel); started = true; }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 throw new InvalidDataException($"{hoconPath ?? HostConfig.DefaultPath}: the actor system did not start with this configuration " +
@@ -68,7 +69,8 @@ public static class ExperimentHost
         }
         finally
         {
-            await host.StopAsync(CancellationToken.None);
+            try { await host.StopAsync(CancellationToken.None); }
+            catch (Exception) when (!started) { /* what did start is stopped; the start's own error is the one reported */ }
             host.Dispose();
         }
     }

@@ -88,6 +88,7 @@ public sealed record TrainConfig
         if (Workers is < 0 or > MaxWorkers) throw new ArgumentException($"--workers {Workers}: must be from 0 to {MaxWorkers}.");
         if (Epochs <= 0) throw new ArgumentException($"--epochs {Epochs}: must be positive.");
         if (StartEpoch < 0) throw new ArgumentException($"--start_epoch {StartEpoch}: must be 0 or more.");
+        if (Epochs <= StartEpoch) throw new ArgumentException($"--epochs {Epochs}: must be more than --start_epoch {StartEpoch}; there would be nothing to train.");
         if (Checkpoints <= 0) throw new ArgumentException($"--checkpoints {Checkpoints}: must be positive.");
         if (!double.IsFinite(Lr) || Lr <= 0) throw new ArgumentException($"--lr {F(Lr)}: must be a positive number.");
         if (!double.IsFinite(Momentum) || Momentum is < 0 or >= 1)
