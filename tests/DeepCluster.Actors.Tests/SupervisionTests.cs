@@ -132,3 +132,24 @@ public class PipelineSupervisorTests : TestKit
         ExpectTerminated(experiment, TimeSpan.FromSeconds(10));   // stopped: a restart would wait for a RunExperiment nobody resends
     }
 }
+
+/// <summary>The user guardian's policy as the host sets it: a top-level actor that throws is stopped and reported.</summary>
+public class GuardianStrategyTests() : TestKit(
+    $"akka.actor.guardian-supervisor-strategy = \"{typeof(ReportingGuardianStrategy).FullName}, {typeof(ReportingGuardianStrategy).Assembly.GetName().Name}\"")
+{
+    sealed class Echo : ReceiveActor
+    {
+        public Echo() => ReceiveAny(m => Sender.Tell(m));
+    }
+
+    [Fact]
+    public void ATopLevelActorThatThrowsIsStoppedAndReported()
+    {
+        Sys.EventStream.Subscribe(TestActor, typeof(ExperimentFailed));
+        var actor = Sys.ActorOf(FaultyActor.Props(Props.Create(() => new Echo()), typeof(RunExperiment)), "log-file");
+        Watch(actor);
+        actor.Tell(new RunExperiment(new TrainConfig { Data = "d", Exp = "e" }));
+        Assert.Equal("log-file failed: InvalidOperationException: injected fault on RunExperiment", ExpectMsg<ExperimentFailed>().Error);
+        ExpectTerminated(actor);
+    }
+}
