@@ -11,12 +11,16 @@ public static class Errors
     public const int UserError = 2;
     /// <summary>Stopped by Ctrl+C or SIGTERM; the experiment resumes with the same command (128 + SIGINT, as shells report).</summary>
     public const int Interrupted = 130;
+    /// <summary>What every error and warning line starts with.</summary>
+    public const string Prefix = "deepcluster: ";
 
     public static int Fail(string message)
     {
-        Console.Error.WriteLine($"deepcluster: {message}");
+        Console.Error.WriteLine(Prefix + message);
         return UserError;
     }
+
+    public static void Warn(string message) => Console.Error.WriteLine($"{Prefix}warning: {message}");
 
     public static bool IsUserError(Exception e) => e is ArgumentException or FileNotFoundException or DirectoryNotFoundException
         or InvalidDataException or ExperimentMismatchException or ExperimentLockedException or TorchLoadException

@@ -9,18 +9,21 @@ namespace DeepCluster.Actors.Tests;
 [Collection("console")]
 public class TrainCliTests
 {
-    static string[] Small(string exp, params string[] extra) =>
+    internal static string[] Small(string exp, params string[] extra) =>
     [
         "train", CliProcess.FashionMnist, "--arch", "alexnet_small", "--sobel", "--k", "8", "--epochs", "2", "--batch", "64",
         "--limit", "512", "--checkpoints", "3", "--workers", "2", "--exp", exp, "--device", "cpu", "--pca", "32", .. extra,
     ];
 
-    static (int Code, string Out, string Err) Run(params string[] args)
+    internal static (int Code, string Out, string Err) Run(params string[] args) => Run(null, args);
+
+    /// <summary>The CLI in this process, its console captured; <paramref name="pipeline"/> substitutes pipeline actors.</summary>
+    internal static (int Code, string Out, string Err) Run(PipelineProps? pipeline, params string[] args)
     {
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         var (o, e) = (new StringWriter(), new StringWriter());
         Console.SetOut(o); Console.SetError(e);
-        try { return (Cli.Cli.RunAsync(args).GetAwaiter().GetResult(), o.ToString(), e.ToString()); }
+        try { return (Cli.Cli.RunAsync(args, pipeline).GetAwaiter().GetResult(), o.ToString(), e.ToString()); }
         finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
     }
 
@@ -202,5 +205,7 @@ public class TrainCliTests
                                      "--seed", "--exp", "--verbose", "--device", "--config" })
             Assert.Contains(flag, output);
         Assert.Contains("number of cluster for k-means (default: 10000)", output);
+        Assert.DoesNotContain("[default:", output);                 // each default printed once, as main.py's help
+        Assert.Single(output.Split('\n'), l => l.Contains("(default: 0.05)"));
     }
 }

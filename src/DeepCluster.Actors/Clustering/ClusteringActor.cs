@@ -31,6 +31,12 @@ public sealed class ClusteringActor : ReceiveActor
             {
                 var device = TorchRuntime.ResolveDevice(msg.Device);
                 var events = Context.System.EventStream;
+                // PCA of large features takes a while (14–18 s for AlexNet's 4096-d) before the first k-means iteration:
+                // say so, so the screen does not stand still.
+                var shape = NpyFile.ReadHeader(msg.FeaturesPath).Shape;
+                var total = msg.Method.Equals("PIC", StringComparison.OrdinalIgnoreCase) ? 1 : msg.Niter;
+                events.Publish(new PhaseProgress(msg.Epoch, Phase.Clustering, 0, total, 0, "it",
+                    $"PCA-whitening {string.Join("×", shape)} features to {msg.Pca} dims…"));
                 var result = ClusteringRunner.Run(msg.FeaturesPath, msg.Method, msg.K, msg.Pca, msg.Niter, msg.Seed, device,
                     (it, total, step) => events.Publish(new PhaseProgress(msg.Epoch, Phase.Clustering, it, total, 0, "it",
                         step is null ? null : $"objective {step.Objective:F2}")));

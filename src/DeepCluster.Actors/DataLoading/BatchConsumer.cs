@@ -4,7 +4,7 @@ namespace DeepCluster.Actors.DataLoading;
 
 /// <summary>
 /// The consumer side of a <see cref="DataLoaderActor"/> stream: opens it, keeps <see cref="Window"/> batches
-/// requested ahead, and hands each batch to the owning actor in order. One stream at a time.
+/// requested ahead (<c>deepcluster.loader.pull-window</c>), and hands each batch to the owning actor in order. One stream at a time.
 /// </summary>
 public sealed class BatchConsumer(IActorRef loader, int window = 2)
 {

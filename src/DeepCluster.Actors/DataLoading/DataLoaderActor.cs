@@ -30,6 +30,8 @@ public sealed class DataLoaderActor : ReceiveActor
     readonly Dictionary<string, Stream> streams = new();
     readonly Dictionary<string, IImageDataset> datasets = new();
     readonly ILoggingAdapter log = Context.GetLogger();
+    /// <summary>Batches decoded ahead of the consumer (<c>deepcluster.loader.prefetch-batches</c>).</summary>
+    readonly int prefetch = Hosting.DeepClusterSettings.Of(Context.System).PrefetchBatches;
 
     public DataLoaderActor()
     {
@@ -58,7 +60,7 @@ public sealed class DataLoaderActor : ReceiveActor
             // SGD steps (PyTorch's workers are processes for the GIL's sake; ours are tasks in one process).
             var workers = Math.Clamp(msg.Workers, 1, Environment.ProcessorCount);
             var loader = new BatchLoader(dataset, transform, order, msg.BatchSize, workers: workers,
-                prefetch: 3, seed: msg.Seed, epoch: msg.Epoch, labels: labels, skipBadFiles: msg.Dataset.SkipBadFiles,
+                prefetch: prefetch, seed: msg.Seed, epoch: msg.Epoch, labels: labels, skipBadFiles: msg.Dataset.SkipBadFiles,
                 startBatch: msg.StartBatch);
             var cts = new CancellationTokenSource();
             var s = new Stream(msg.StreamId, Sender, loader.GetAsyncEnumerator(cts.Token), cts)

@@ -70,6 +70,9 @@ public sealed class ExperimentActor : ReceivePersistentActor
         Command<ClusteringFailed>(f => Fail($"clustering of epoch {f.Epoch}: {f.Error}"));
         Command<SamplingFailed>(f => Fail($"sampling of epoch {f.Epoch}: {f.Error}"));
         Command<TrainingFailed>(f => Fail(f.Epoch < 0 ? $"model: {f.Error}" : $"training of epoch {f.Epoch}: {f.Error}"));
+        // A pipeline actor threw (its supervisor restarted it): the phase's work is lost, end the run rather than wait.
+        Command<Hosting.PipelineActorFailed>(f => Fail((state.Model is null ? "model initialisation"
+            : $"{state.Phase.ToString().ToLowerInvariant()} of epoch {state.Epoch}") + $": the {f.Actor} actor failed: {f.Error}"));
         Command<SaveSnapshotSuccess>(_ => { });
         Command<SaveSnapshotFailure>(f => log.Warning("snapshot not saved: {0}", f.Cause.Message));
     }

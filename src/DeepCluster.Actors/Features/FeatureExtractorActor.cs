@@ -45,7 +45,7 @@ public sealed class FeatureExtractorActor : ReceiveActor
 
     public FeatureExtractorActor(IActorRef loader)
     {
-        consumer = new BatchConsumer(loader);
+        consumer = new BatchConsumer(loader, Hosting.DeepClusterSettings.Of(Context.System).PullWindow);
         Receive<ExtractFeatures>(Start);
         Receive<StreamOpened>(o => consumer.Accept(o, Self));
         Receive<BatchLoaded>(b => consumer.Owns(b.StreamId), OnBatch);

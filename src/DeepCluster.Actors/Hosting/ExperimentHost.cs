@@ -23,12 +23,15 @@ public interface IExperimentObserver
 /// </summary>
 public static class ExperimentHost
 {
+    /// <param name="pipeline">How the pipeline actors are made (tests substitute failing ones); null: the real actors.</param>
     /// <param name="restart">Start over: what the folder holds is moved aside first (<c>--restart</c>).</param>
     public static async Task<ExperimentOutcome> RunAsync(TrainConfig config, string? hoconPath, IExperimentObserver observer,
-                                                         CancellationToken cancel = default, bool restart = false)
+                                                         CancellationToken cancel = default, PipelineProps? pipeline = null,
+                                                         bool restart = false)
     {
         var folder = new ExperimentFolder(config.Exp);
-        var hocon = PipelineHosting.LoadConfig(hoconPath);
+        var (hocon, settings) = HostConfig.Load(hoconPath);
+        DeepCluster.Core.Data.ImageCodec.MaxImagePixels = settings.MaxImagePixels;
         if (!restart) ExperimentPreflight.Check(folder, config);
         Directory.CreateDirectory(folder.Root);
         using var folderLock = FolderLock.Acquire(folder);
@@ -36,31 +39,40 @@ public static class ExperimentHost
         folder.CreateLayout();
         var stale = DeepCluster.Core.IO.AtomicFile.RemoveStale(folder.Root);
         if (stale > 0) observer.OnLog($"removed {stale} half-written file(s) left by an interrupted run");
+        observer.OnLog($"opening the journal in {folder.Root}…");
 
+        var done = new TaskCompletionSource<ExperimentOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        IActorRef? listener = null;
         var host = new HostBuilder()
             .ConfigureLogging(l => l.ClearProviders())
             .ConfigureServices(s => s
                 .AddSingleton<IHostLifetime, CallerLifetime>()
-                .AddAkka("deepcluster", b => b.AddDeepClusterPipeline(folder, hocon)))
+                .AddAkka("deepcluster", b => b.AddDeepClusterPipeline(folder, hocon, pipeline,
+                    system => listener = RunListener.Subscribe(system, observer, done))))
             .Build();
-        await host.StartAsync(cancel);
+        var started = false;
         try
         {
+            try { await host.StartAsync(cancel); started = true; }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw new InvalidDataException($"{hoconPath ?? HostConfig.DefaultPath}: the actor system did not start with this configuration " +
+                                               $"({PipelineSupervisor.Describe(e)}).");
+            }
             var system = host.Services.GetRequiredService<ActorSystem>();
-            var done = new TaskCompletionSource<ExperimentOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var listener = system.ActorOf(Props.Create(() => new Listener(observer, done)), "console");
-            foreach (var t in new[] { typeof(PhaseProgress), typeof(ExperimentLog), typeof(ExperimentCompleted), typeof(ExperimentFailed) })
-                system.EventStream.Subscribe(listener, t);
             // The actor system can also end by itself (SIGTERM reaches Akka's CLR shutdown hook): the run ends with it.
             _ = system.WhenTerminated.ContinueWith(_ => done.TrySetResult(ExperimentOutcome.Interruption()), TaskScheduler.Default);
-            var experiment = await host.Services.GetRequiredService<ActorRegistry>().GetAsync<ExperimentActor>(cancel);
+            var supervisor = await host.Services.GetRequiredService<ActorRegistry>().GetAsync<PipelineSupervisor>(cancel);
+            var experiment = await supervisor.Ask<IActorRef>(GetExperiment.Instance, TimeSpan.FromSeconds(30), cancel);
+            listener!.Tell(new WatchExperiment(experiment));
             experiment.Tell(new RunExperiment(config));
             await using (cancel.Register(() => done.TrySetResult(ExperimentOutcome.Interruption())))
                 return await done.Task;
         }
         finally
         {
-            await host.StopAsync(CancellationToken.None);
+            try { await host.StopAsync(CancellationToken.None); }
+            catch (Exception) when (!started) { /* what did start is stopped; the start's own error is the one reported */ }
             host.Dispose();
         }
     }
@@ -74,17 +86,6 @@ public static class ExperimentHost
     {
         public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
-
-    sealed class Listener : ReceiveActor
-    {
-        public Listener(IExperimentObserver observer, TaskCompletionSource<ExperimentOutcome> done)
-        {
-            Receive<PhaseProgress>(observer.OnProgress);
-            Receive<ExperimentLog>(l => observer.OnLog(l.Text));
-            Receive<ExperimentCompleted>(c => done.TrySetResult(new ExperimentOutcome(true, $"{c.Epochs} epoch(s) done in {c.Folder}")));
-            Receive<ExperimentFailed>(f => done.TrySetResult(new ExperimentOutcome(false, f.Error)));
-        }
     }
 }
 

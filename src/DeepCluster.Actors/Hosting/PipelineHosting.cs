@@ -2,13 +2,8 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
-using DeepCluster.Actors.Clustering;
-using DeepCluster.Actors.DataLoading;
 using DeepCluster.Actors.Experiment;
-using DeepCluster.Actors.Features;
 using DeepCluster.Actors.Progress;
-using DeepCluster.Actors.Sampling;
-using DeepCluster.Actors.Training;
 using DeepCluster.Core.Experiment;
 
 namespace DeepCluster.Actors.Hosting;
@@ -17,35 +12,43 @@ namespace DeepCluster.Actors.Hosting;
 public static class PipelineHosting
 {
     /// <summary>The default HOCON shipped next to the application.</summary>
-    public static string DefaultConfigPath => Path.Combine(AppContext.BaseDirectory, "config", "deepcluster.conf");
+    public static string DefaultConfigPath => HostConfig.DefaultPath;
 
-    public static Config LoadConfig(string? path)
-    {
-        var file = path ?? DefaultConfigPath;
-        if (!File.Exists(file)) throw new FileNotFoundException($"--config {file}: configuration file not found.");
-        try { return ConfigurationFactory.ParseString(File.ReadAllText(file)); }
-        catch (Exception e) when (e is not FileNotFoundException)
-        { throw new InvalidDataException($"--config {file}: not valid HOCON ({e.Message})."); }
-    }
+    /// <summary>The shipped configuration overridden by <paramref name="path"/> (if any), checked: see <see cref="HostConfig"/>.</summary>
+    public static Config LoadConfig(string? path) => HostConfig.Load(path).Hocon;
 
-    public static AkkaConfigurationBuilder AddDeepClusterPipeline(this AkkaConfigurationBuilder builder, ExperimentFolder folder, Config hocon)
+    /// <summary>
+    /// Set in code, whatever the configuration files say: top-level actors that throw are stopped and reported, and
+    /// Akka's log goes to train.log (warnings also to the console), never a second copy of an error on stdout.
+    /// </summary>
+    static readonly Config Fixed = ConfigurationFactory.ParseString(
+        $"akka.actor.guardian-supervisor-strategy = \"{TypeName<ReportingGuardianStrategy>()}\"\n" +
+        $"akka.loggers = [\"{TypeName<AkkaLogRouter>()}\"]");
+
+    static string TypeName<T>() => $"{typeof(T).FullName}, {typeof(T).Assembly.GetName().Name}";
+
+    /// <summary>
+    /// Adds the configuration, the journal and the actors: <c>/user/pipeline</c> (<see cref="PipelineSupervisor"/>,
+    /// parent of the experiment and the pipeline actors, made by <paramref name="props"/>) and the log writer.
+    /// <paramref name="beforeActors"/> runs first, so that an observer it subscribes to the event stream cannot miss
+    /// anything the experiment publishes (e.g. a journal that cannot be read).
+    /// </summary>
+    public static AkkaConfigurationBuilder AddDeepClusterPipeline(this AkkaConfigurationBuilder builder, ExperimentFolder folder, Config hocon,
+                                                                  PipelineProps? props = null, Action<ActorSystem>? beforeActors = null)
     {
         builder.AddHocon(hocon, HoconAddMode.Prepend);
+        builder.AddHocon(Fixed, HoconAddMode.Prepend);
         builder.WithSqlPersistence(connectionString: $"Data Source={folder.JournalPath}",
                                    providerName: LinqToDB.ProviderName.SQLiteMS, autoInitialize: true);
         // The journal is checked before start (JournalFile); should its recovery still stall, fail in seconds, not 30.
         builder.AddHocon("akka.persistence.journal.sql.recovery-event-timeout = 10s", HoconAddMode.Prepend);
         builder.WithActors((system, registry) =>
         {
-            const string compute = "deepcluster.compute-dispatcher";
-            var loader = system.ActorOf(DataLoaderActor.Props(), "data-loader");
-            var actors = new PipelineActors(
-                system.ActorOf(FeatureExtractorActor.Props(loader).WithDispatcher(compute), "feature-extractor"),
-                system.ActorOf(ClusteringActor.Props().WithDispatcher(compute), "clustering"),
-                system.ActorOf(PseudoLabelSamplerActor.Props(), "pseudo-label-sampler"),
-                system.ActorOf(TrainerActor.Props(loader).WithDispatcher(compute), "trainer"));
+            beforeActors?.Invoke(system);
             system.ActorOf(LogFileActor.Props(folder.LogPath), "log-file");
-            registry.Register<ExperimentActor>(system.ActorOf(ExperimentActor.Props(folder, actors), "experiment"));
+            var pipeline = system.ActorOf(PipelineSupervisor.Props(props ?? PipelineProps.Default,
+                actors => ExperimentActor.Props(folder, actors)), "pipeline");
+            registry.Register<PipelineSupervisor>(pipeline);
         });
         return builder;
     }

@@ -69,7 +69,7 @@ public sealed class TrainerActor : ReceiveActor
 
     public TrainerActor(IActorRef loader)
     {
-        consumer = new BatchConsumer(loader);
+        consumer = new BatchConsumer(loader, Hosting.DeepClusterSettings.Of(Context.System).PullWindow);
         Receive<InitializeModel>(Initialize);
         Receive<TrainEpoch>(Start);
         Receive<StreamOpened>(o => consumer.Accept(o, Self));

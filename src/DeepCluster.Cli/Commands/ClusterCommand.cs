@@ -29,7 +29,7 @@ public static class ClusterCommand
         var pca = new Option<int>("--pca") { Description = "PCA dimension before clustering.", DefaultValueFactory = _ => 256 };
         var niter = new Option<int>("--niter") { Description = "k-means iterations.", DefaultValueFactory = _ => 20 };
         var seed = new Option<long>("--seed") { Description = "k-means seed (faiss Clustering.seed).", DefaultValueFactory = _ => 1234 };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (default: cuda when available).", DefaultValueFactory = _ => "auto" };
+        var device = new Option<string?>("--device") { Description = "cpu, cuda or cuda:N (default: cuda when available)." };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch (0: libtorch's default)." };
         var output = new Option<string>("--out") { Description = "Output folder.", Required = true };
 
@@ -37,7 +37,7 @@ public static class ClusterCommand
         cmd.Arguments.Add(features);
         foreach (var o in new Option[] { k, clustering, pca, niter, seed, device, threads, output }) cmd.Options.Add(o);
         cmd.SetAction(r => Run(new Settings(r.GetValue(features)!, r.GetValue(k), r.GetValue(clustering)!, r.GetValue(pca),
-                                            r.GetValue(niter), r.GetValue(seed), r.GetValue(device)!, r.GetValue(threads), r.GetValue(output)!)));
+                                            r.GetValue(niter), r.GetValue(seed), r.GetValue(device) ?? "auto", r.GetValue(threads), r.GetValue(output)!)));
         return cmd;
     }
 
@@ -47,7 +47,7 @@ public static class ClusterCommand
     internal static int Run(Settings s)
     {
         try { return RunChecked(s); }
-        catch (BadInputException e) { Console.Error.WriteLine($"error: {e.Message}"); return BadInput; }
+        catch (BadInputException e) { return Errors.Fail(e.Message); }
     }
 
     sealed class BadInputException(string message) : Exception(message);
@@ -63,6 +63,7 @@ public static class ClusterCommand
         if (s.Iterations <= 0) throw new BadInputException($"--niter {s.Iterations}: must be positive.");
         if (s.Threads < 0) throw new BadInputException($"--threads {s.Threads}: must be 0 or more.");
         if (!File.Exists(s.Features)) throw new BadInputException($"{s.Features}: no such file.");
+        CheckOutput(s.Out);
 
         TorchRuntime.EnsureLoaded();
         if (s.Threads > 0) torch.set_num_threads(s.Threads);
@@ -89,7 +90,7 @@ public static class ClusterCommand
         try
         {
             r = WithProgress(pic ? 1 : s.Iterations, progress => ClusteringRunner.Run(x, pic ? "PIC" : "Kmeans", s.K, s.Pca,
-                s.Iterations, s.Seed, dev, progress, w => Console.Error.WriteLine($"warning: {w}")));
+                s.Iterations, s.Seed, dev, progress, Errors.Warn));
         }
         catch (ArgumentException e) { throw new BadInputException($"{s.Features}: {e.Message}"); }
         var (lists, assignments, iterations) = (r.ImagesLists, r.Assignments, r.Iterations);
@@ -124,6 +125,33 @@ public static class ClusterCommand
         Log($"total {total.Elapsed.TotalSeconds:F2} s; wrote assignments.npy, images_lists (pickle), objective.tsv, summary.json to {s.Out}");
         return 0;
     }
+
+    /// <summary>The outputs' folder must be one we can write, checked before the clustering runs (not after).</summary>
+    static void CheckOutput(string dir)
+    {
+        var full = Path.GetFullPath(dir);
+        for (var p = full; !string.IsNullOrEmpty(p); p = Path.GetDirectoryName(p))
+        {
+            if (Directory.Exists(p)) break;
+            if (File.Exists(p))
+                throw new BadInputException(p == full ? $"--out {dir}: is a file; give a folder for the outputs."
+                                                      : $"--out {dir}: {p} is a file, so the folder cannot be made there.");
+        }
+        foreach (var name in OutputNames)
+            if (Directory.Exists(Path.Combine(full, name)))
+                throw new BadInputException($"--out {dir}: {name} there is a folder; the output file cannot replace it.");
+        try
+        {
+            Directory.CreateDirectory(full);
+            var probe = Path.Combine(full, $".write-test-{Environment.ProcessId}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new BadInputException($"--out {dir}: cannot write there ({e.Message})."); }
+    }
+
+    static readonly string[] OutputNames = ["assignments.npy", "images_lists", "objective.tsv", "summary.json"];
 
     static void Log(string line) => Console.WriteLine(line);
 

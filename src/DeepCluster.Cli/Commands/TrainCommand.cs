@@ -12,16 +12,17 @@ namespace DeepCluster.Cli.Commands;
 /// </summary>
 public static class TrainCommand
 {
-    public static Command Create()
+    /// <param name="pipeline">How the pipeline actors are made; null: the real ones (tests substitute failing ones).</param>
+    public static Command Create(PipelineProps? pipeline = null)
     {
         var o = new TrainOptions();
         var cmd = new Command("train", "PyTorch Implementation of DeepCluster: train a convnet without labels by clustering its features.");
         o.AddTo(cmd);
-        cmd.SetAction((pr, ct) => RunAsync(o.Read(pr), o.ConfigFile(pr), ct, o.Restart(pr)));
+        cmd.SetAction((pr, ct) => RunAsync(o.Read(pr), o.ConfigFile(pr), ct, pipeline, o.Restart(pr)));
         return cmd;
     }
 
-    public static Command CreateResume()
+    public static Command CreateResume(PipelineProps? pipeline = null)
     {
         var exp = new Argument<string>("EXP") { Description = "experiment folder of a run to continue" };
         var epochs = new Option<int?>("--epochs") { Description = "new total number of epochs (default: as started)" };
@@ -35,33 +36,48 @@ public static class TrainCommand
             catch (InvalidDataException e) { return Errors.Fail(e.Message); }
             if (saved is null) return Errors.Fail($"{folder.Root}: no experiment here (config.json missing).");
             var cfg = saved with { Exp = folder.Root, Epochs = pr.GetValue(epochs) ?? saved.Epochs };
-            return await RunAsync(cfg, pr.GetValue(config), ct);
+            return await RunAsync(cfg, pr.GetValue(config), ct, pipeline);
         });
         return cmd;
     }
 
-    static async Task<int> RunAsync(TrainConfig config, string? hocon, CancellationToken ct, bool restart = false)
+    static async Task<int> RunAsync(TrainConfig config, string? hocon, CancellationToken ct, PipelineProps? pipeline, bool restart = false)
     {
         try
         {
+            // Everything a user can get wrong is checked before anything is written or loaded.
             config.Validate();
+            HostConfig.Load(hocon);
             CheckInputs(config);
-            TorchRuntime.ResolveDevice(config.Device);
             using var console = ConsoleObserver.Create(config.Verbose);
-            var outcome = await ExperimentHost.RunAsync(config, hocon, console, ct, restart);
+            console.OnLog("loading libtorch…");
+            TorchRuntime.ResolveDevice(config.Device);
+            var outcome = await ExperimentHost.RunAsync(config, hocon, console, ct, pipeline, restart);
             console.Finish();
             if (outcome.Success) return 0;
-            if (outcome.Interrupted) { Console.Error.WriteLine($"deepcluster: {outcome.Message}"); return Errors.Interrupted; }
+            if (outcome.Interrupted) { Console.Error.WriteLine(Errors.Prefix + outcome.Message); return Errors.Interrupted; }
             return Errors.Fail(outcome.Message);
         }
         catch (Exception e) when (Errors.IsUserError(e)) { return Errors.Fail(e.Message); }
     }
 
-    /// <summary>Checks what a user can get wrong before anything is written: the dataset, k, --resume.</summary>
+    /// <summary>Checks what a user can get wrong before anything is written: --exp, the dataset and --split, k, --resume.</summary>
     static void CheckInputs(TrainConfig c)
     {
+        for (var p = Path.GetFullPath(c.Exp); !string.IsNullOrEmpty(p); p = Path.GetDirectoryName(p))
+        {
+            if (Directory.Exists(p)) break;
+            if (File.Exists(p))
+                throw new ArgumentException(p == Path.GetFullPath(c.Exp)
+                    ? $"--exp {c.Exp}: is a file; give a folder for the experiment."
+                    : $"--exp {c.Exp}: {p} is a file, so the experiment folder cannot be made there.");
+        }
+        if (c.DataFormat != "imagefolder" && Directory.Exists(c.Data) && !DatasetSource.IsIdxFolder(c.Data, c.Split) &&
+            new[] { "train", "t10k" }.Any(other => DatasetSource.IsIdxFolder(c.Data, other)))
+            throw new ArgumentException($"--split {c.Split}: {c.Data} has no {c.Split}-images-idx3-ubyte[.gz]; " +
+                $"its IDX split is {string.Join(" or ", new[] { "train", "t10k" }.Where(o => DatasetSource.IsIdxFolder(c.Data, o)))}.");
         var ds = DatasetSource.Open(c.Data, c.DataFormat, c.Split, c.Limit, c.SkipBadFiles);
-        if (DatasetSource.SkippedReport(ds) is { } skipped) Console.Error.WriteLine($"warning: {skipped}");
+        if (DatasetSource.SkippedReport(ds) is { } skipped) Errors.Warn(skipped);
         if (c.NmbCluster > ds.Count)
             throw new ArgumentException($"--nmb_cluster {c.NmbCluster}: more clusters than images ({ds.Count}) in {c.Data}.");
         if (c.Resume is { Length: > 0 } r && !File.Exists(r))
@@ -69,46 +85,54 @@ public static class TrainCommand
     }
 }
 
-/// <summary>The flags of main.py (names, aliases, defaults) plus this port's own.</summary>
+/// <summary>
+/// The flags of main.py (names, aliases, help texts and defaults) plus this port's own. Each default is stated once,
+/// in the help text as main.py's argparse does ("(default: x)"), and taken from <see cref="TrainConfig"/>: the flags
+/// carry no System.CommandLine default, so the help does not print it a second time.
+/// </summary>
 sealed class TrainOptions
 {
+    static readonly TrainConfig Defaults = new() { Data = "", Exp = "exp" };
+
     readonly Argument<string> data = new("DIR") { Description = "path to dataset (ImageFolder root, or a folder of MNIST/Fashion-MNIST IDX files)" };
-    readonly Option<string> arch = new("--arch", "-a") { Description = "CNN architecture (default: alexnet)", DefaultValueFactory = _ => "alexnet" };
+    readonly Flag<string> arch = new("--arch", "CNN architecture", Defaults.Arch, "-a");
     readonly Option<bool> sobel = new("--sobel") { Description = "Sobel filtering" };
-    readonly Option<string> clustering = new("--clustering") { Description = "clustering algorithm (default: Kmeans)", DefaultValueFactory = _ => "Kmeans" };
-    readonly Option<int> k = new("--nmb_cluster", "--k") { Description = "number of cluster for k-means (default: 10000)", DefaultValueFactory = _ => 10000 };
-    readonly Option<double> lr = new("--lr") { Description = "learning rate (default: 0.05)", DefaultValueFactory = _ => 0.05 };
-    readonly Option<double> wd = new("--wd") { Description = "weight decay pow (default: -5)", DefaultValueFactory = _ => -5 };
-    readonly Option<double> reassign = new("--reassign") { Description = "how many epochs of training between two consecutive reassignments of clusters (default: 1)", DefaultValueFactory = _ => 1.0 };
-    readonly Option<int> workers = new("--workers") { Description = "number of data loading workers (default: 4)", DefaultValueFactory = _ => 4 };
-    readonly Option<int> epochs = new("--epochs") { Description = "number of total epochs to run (default: 200)", DefaultValueFactory = _ => 200 };
-    readonly Option<int> startEpoch = new("--start_epoch") { Description = "manual epoch number (useful on restarts) (default: 0)", DefaultValueFactory = _ => 0 };
-    readonly Option<int> batch = new("--batch") { Description = "mini-batch size (default: 256)", DefaultValueFactory = _ => 256 };
-    readonly Option<double> momentum = new("--momentum") { Description = "momentum (default: 0.9)", DefaultValueFactory = _ => 0.9 };
+    readonly Flag<string> clustering = new("--clustering", "clustering algorithm", Defaults.Clustering);
+    readonly Flag<int> k = new("--nmb_cluster", "number of cluster for k-means", Defaults.NmbCluster, "--k");
+    readonly Flag<double> lr = new("--lr", "learning rate", Defaults.Lr);
+    readonly Flag<double> wd = new("--wd", "weight decay pow", Defaults.Wd);
+    readonly Flag<double> reassign = new("--reassign", "how many epochs of training between two consecutive reassignments of clusters", Defaults.Reassign);
+    readonly Flag<int> workers = new("--workers", "number of data loading workers", Defaults.Workers);
+    readonly Flag<int> epochs = new("--epochs", "number of total epochs to run", Defaults.Epochs);
+    readonly Flag<int> startEpoch = new("--start_epoch", "manual epoch number (useful on restarts)", Defaults.StartEpoch);
+    readonly Flag<int> batch = new("--batch", "mini-batch size", Defaults.Batch);
+    readonly Flag<double> momentum = new("--momentum", "momentum", Defaults.Momentum);
     readonly Option<string?> resume = new("--resume") { Description = "path to checkpoint (default: None)" };
-    readonly Option<int> checkpoints = new("--checkpoints") { Description = "how many iterations between two checkpoints (default: 25000)", DefaultValueFactory = _ => 25000 };
-    readonly Option<int> seed = new("--seed") { Description = "random seed (default: 31)", DefaultValueFactory = _ => 31 };
-    readonly Option<string> exp = new("--exp") { Description = "path to exp folder (default: exp)", DefaultValueFactory = _ => "exp" };
+    readonly Flag<int> checkpoints = new("--checkpoints", "how many iterations between two checkpoints", Defaults.Checkpoints);
+    readonly Flag<int> seed = new("--seed", "random seed", Defaults.Seed);
+    readonly Flag<string> exp = new("--exp", "path to exp folder", Defaults.Exp);
     readonly Option<bool> verbose = new("--verbose") { Description = "chatty" };
     readonly Option<string?> device = new("--device") { Description = "cpu, cuda or cuda:N (default: cuda when available)" };
-    readonly Option<string?> config = new("--config") { Description = "HOCON configuration file (default: config/deepcluster.conf next to the program)" };
-    readonly Option<string> format = new("--data-format") { Description = "dataset layout: auto, imagefolder or idx (default: auto)", DefaultValueFactory = _ => "auto" };
-    readonly Option<string> split = new("--split") { Description = "IDX split: train or t10k (default: train)", DefaultValueFactory = _ => "train" };
+    readonly Option<string?> config = new("--config") { Description = "HOCON configuration file; overrides only the settings it sets (default: config/deepcluster.conf next to the program)" };
+    readonly Flag<string> format = new("--data-format", "dataset layout: auto, imagefolder or idx", Defaults.DataFormat);
+    readonly Flag<string> split = new("--split", "IDX split: train or t10k", Defaults.Split);
     readonly Option<int?> limit = new("--limit") { Description = "use only N images: the first N of an IDX folder (e.g. 10000 for fmnist-10k), a class-balanced sample (fixed seed) of an ImageFolder" };
-    readonly Option<int> pca = new("--pca") { Description = "PCA dimension before clustering (default: 256)", DefaultValueFactory = _ => 256 };
-    readonly Option<int> niter = new("--niter") { Description = "k-means iterations (default: 20)", DefaultValueFactory = _ => 20 };
+    readonly Flag<int> pca = new("--pca", "PCA dimension before clustering", Defaults.Pca);
+    readonly Flag<int> niter = new("--niter", "k-means iterations", Defaults.Niter);
     readonly Option<bool> skipBad = new("--skip-bad-files") { Description = "skip unreadable images (counted and reported) instead of stopping" };
     readonly Option<bool> restart = new("--restart") { Description = "start the experiment over: move what --exp holds (journal, results) to EXP/replaced-TIME first" };
 
     public void AddTo(Command cmd)
     {
-        arch.AcceptOnlyFromAmong(DeepCluster.Core.Models.ModelFactory.Architectures);
-        clustering.AcceptOnlyFromAmong("Kmeans", "PIC");
-        format.AcceptOnlyFromAmong("auto", "imagefolder", "idx");
+        arch.Option.AcceptOnlyFromAmong(DeepCluster.Core.Models.ModelFactory.Architectures);
+        clustering.Option.AcceptOnlyFromAmong("Kmeans", "PIC");
+        format.Option.AcceptOnlyFromAmong("auto", "imagefolder", "idx");
+        split.Option.AcceptOnlyFromAmong("train", "t10k");
         cmd.Arguments.Add(data);
-        foreach (Option opt in new Option[] { arch, sobel, clustering, k, lr, wd, reassign, workers, epochs, startEpoch, batch,
-                                              momentum, resume, checkpoints, seed, exp, verbose, device, config, format, split,
-                                              limit, pca, niter, skipBad, restart })
+        foreach (Option opt in new Option[] { arch.Option, sobel, clustering.Option, k.Option, lr.Option, wd.Option, reassign.Option,
+                                              workers.Option, epochs.Option, startEpoch.Option, batch.Option, momentum.Option, resume,
+                                              checkpoints.Option, seed.Option, exp.Option, verbose, device, config, format.Option,
+                                              split.Option, limit, pca.Option, niter.Option, skipBad, restart })
             cmd.Options.Add(opt);
     }
 
@@ -119,29 +143,29 @@ sealed class TrainOptions
     public TrainConfig Read(ParseResult pr) => new()
     {
         Data = pr.GetValue(data)!,
-        Arch = pr.GetValue(arch)!,
+        Arch = arch.Get(pr),
         Sobel = pr.GetValue(sobel),
-        Clustering = pr.GetValue(clustering)!,
-        NmbCluster = pr.GetValue(k),
-        Lr = pr.GetValue(lr),
-        Wd = pr.GetValue(wd),
-        Reassign = pr.GetValue(reassign),
-        Workers = pr.GetValue(workers),
-        Epochs = pr.GetValue(epochs),
-        StartEpoch = pr.GetValue(startEpoch),
-        Batch = pr.GetValue(batch),
-        Momentum = pr.GetValue(momentum),
+        Clustering = clustering.Get(pr),
+        NmbCluster = k.Get(pr),
+        Lr = lr.Get(pr),
+        Wd = wd.Get(pr),
+        Reassign = reassign.Get(pr),
+        Workers = workers.Get(pr),
+        Epochs = epochs.Get(pr),
+        StartEpoch = startEpoch.Get(pr),
+        Batch = batch.Get(pr),
+        Momentum = momentum.Get(pr),
         Resume = string.IsNullOrEmpty(pr.GetValue(resume)) ? null : Path.GetFullPath(pr.GetValue(resume)!),
-        Checkpoints = pr.GetValue(checkpoints),
-        Seed = pr.GetValue(seed),
-        Exp = Path.GetFullPath(pr.GetValue(exp)!),
+        Checkpoints = checkpoints.Get(pr),
+        Seed = seed.Get(pr),
+        Exp = Path.GetFullPath(exp.Get(pr)),
         Verbose = pr.GetValue(verbose),
         Device = pr.GetValue(device),
-        DataFormat = pr.GetValue(format)!,
-        Split = pr.GetValue(split)!,
+        DataFormat = format.Get(pr),
+        Split = split.Get(pr),
         Limit = pr.GetValue(limit),
-        Pca = pr.GetValue(pca),
-        Niter = pr.GetValue(niter),
+        Pca = pca.Get(pr),
+        Niter = niter.Get(pr),
         SkipBadFiles = pr.GetValue(skipBad),
     };
 }

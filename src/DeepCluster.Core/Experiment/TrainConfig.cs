@@ -96,25 +96,41 @@ public sealed record TrainConfig
 
     static readonly System.Globalization.CultureInfo Inv = System.Globalization.CultureInfo.InvariantCulture;
 
-    /// <summary>Checks values a user can get wrong; the message names the flag and the value.</summary>
+    /// <summary>
+    /// Checks values a user can get wrong, before anything is written; the message names the flag and the value and
+    /// says what is allowed.
+    /// </summary>
     public void Validate()
     {
+        static string F(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         if (NmbCluster <= 0) throw new ArgumentException($"--nmb_cluster {NmbCluster}: must be positive.");
         if (Batch <= 0) throw new ArgumentException($"--batch {Batch}: must be positive.");
-        if (Workers < 0) throw new ArgumentException($"--workers {Workers}: must be 0 or more.");
+        if (Workers is < 0 or > MaxWorkers) throw new ArgumentException($"--workers {Workers}: must be from 0 to {MaxWorkers}.");
         if (Epochs <= 0) throw new ArgumentException($"--epochs {Epochs}: must be positive.");
         if (StartEpoch < 0) throw new ArgumentException($"--start_epoch {StartEpoch}: must be 0 or more.");
+        if (Epochs <= StartEpoch) throw new ArgumentException($"--epochs {Epochs}: must be more than --start_epoch {StartEpoch}; there would be nothing to train.");
         if (Checkpoints <= 0) throw new ArgumentException($"--checkpoints {Checkpoints}: must be positive.");
-        if (Lr <= 0) throw new ArgumentException($"--lr {Lr}: must be positive.");
-        if (Reassign <= 0) throw new ArgumentException($"--reassign {Reassign}: must be positive.");
+        if (!double.IsFinite(Lr) || Lr <= 0) throw new ArgumentException($"--lr {F(Lr)}: must be a positive number.");
+        if (!double.IsFinite(Momentum) || Momentum is < 0 or >= 1)
+            throw new ArgumentException($"--momentum {F(Momentum)}: must be from 0 (no momentum) to less than 1.");
+        if (!double.IsFinite(Wd) || Wd is < MinWdPow or > 0)
+            throw new ArgumentException($"--wd {F(Wd)}: the weight decay is 10^wd; wd must be from {MinWdPow} to 0 (default -5: 1e-5).");
+        if (!double.IsFinite(Reassign) || Reassign <= 0) throw new ArgumentException($"--reassign {F(Reassign)}: must be a positive number of epochs.");
         if (Clustering is not ("Kmeans" or "PIC")) throw new ArgumentException($"--clustering {Clustering}: choose Kmeans or PIC.");
         if (DataFormat is not ("auto" or "imagefolder" or "idx")) throw new ArgumentException($"--data-format {DataFormat}: choose auto, imagefolder or idx.");
+        if (Split is not ("train" or "t10k"))
+            throw new ArgumentException($"--split {Split}: choose train or t10k (which IDX files to read: train-images-idx3-ubyte or t10k-images-idx3-ubyte).");
         if (Limit is <= 0) throw new ArgumentException($"--limit {Limit}: must be positive.");
         if (Pca <= 0) throw new ArgumentException($"--pca {Pca}: must be positive.");
         if (Niter <= 0) throw new ArgumentException($"--niter {Niter}: must be positive.");
         if (!Models.ModelFactory.Architectures.Contains(Arch))
             throw new ArgumentException($"--arch {Arch}: unknown architecture; choose one of {string.Join(", ", Models.ModelFactory.Architectures)}.");
     }
+
+    /// <summary>The most decoding workers a run may ask for (they are tasks, at most one per core is used).</summary>
+    public const int MaxWorkers = 1024;
+    /// <summary>The smallest <c>--wd</c> (weight decay 10^wd): below it the decay is zero in float32 anyway.</summary>
+    public const double MinWdPow = -50;
 
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -84,6 +84,24 @@ public class ClusterCommandTests
         if (file is "missing" or "f8" or "rank3" or "garbage") Assert.Contains(path, err);
     }
 
+    [Fact]
+    public void AnOutputThatCannotBeWrittenIsRefusedBeforeClustering()
+    {
+        // Before, --out FILE ran all of k-means and then failed with an IOException naming no flag.
+        using var dir = new TempDir();
+        var f = Features(dir);
+        File.WriteAllText(dir.File("file"), "x");
+        foreach (var outDir in new[] { dir.File("file"), Path.Combine(dir.File("file"), "sub") })
+        {
+            var (code, stdout, err) = Run("cluster", f, "--k", "5", "--pca", "8", "--device", "cpu", "--out", outDir);
+            Assert.Equal(2, code);
+            Assert.StartsWith("deepcluster: --out " + outDir, err);
+            Assert.Single(err.Trim().Split('\n'));
+            Assert.DoesNotContain("k-means", stdout);
+        }
+        Assert.Equal("x", File.ReadAllText(dir.File("file")));
+    }
+
     static string Write(string path, string text) { File.WriteAllText(path, text); return path; }
 
     static string MakeWithNumpy(TempDir dir, string kind)

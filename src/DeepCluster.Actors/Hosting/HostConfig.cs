@@ -1,0 +1,142 @@
+using System.Globalization;
+using Akka.Configuration;
+using Akka.Configuration.Hocon;
+
+namespace DeepCluster.Actors.Hosting;
+
+/// <summary>The <c>deepcluster.*</c> settings of the HOCON configuration, read and checked once at start-up.</summary>
+/// <param name="PrefetchBatches">Batches the loader decodes ahead of the consumer (<c>deepcluster.loader.prefetch-batches</c>).</param>
+/// <param name="PullWindow">Batches a consumer asks for ahead of the one it uses (<c>deepcluster.loader.pull-window</c>).</param>
+/// <param name="MaxImagePixels">Largest width × height an image may claim before it is decoded (<c>deepcluster.data.max-image-pixels</c>; PIL's MAX_IMAGE_PIXELS).</param>
+public sealed record DeepClusterSettings(int PrefetchBatches, int PullWindow, long MaxImagePixels)
+{
+    /// <summary>The shipped defaults (what config/deepcluster.conf says).</summary>
+    public static DeepClusterSettings Default { get; } = new(3, 2, 89_478_485);
+
+    /// <summary>Reads the settings of a configuration already checked by <see cref="HostConfig.Load"/> (or the defaults where absent).</summary>
+    public static DeepClusterSettings From(Config config) => new(
+        config.GetInt("deepcluster.loader.prefetch-batches", Default.PrefetchBatches),
+        config.GetInt("deepcluster.loader.pull-window", Default.PullWindow),
+        config.GetLong("deepcluster.data.max-image-pixels", Default.MaxImagePixels));
+
+    /// <summary>The keys these settings are read from: with <c>deepcluster.compute-dispatcher</c>, every key of the shipped file.</summary>
+    public static IReadOnlyList<string> Keys { get; } =
+        ["deepcluster.loader.prefetch-batches", "deepcluster.loader.pull-window", "deepcluster.data.max-image-pixels"];
+
+    /// <summary>The settings of the actor system this actor runs in.</summary>
+    public static DeepClusterSettings Of(Akka.Actor.ActorSystem system) => From(system.Settings.Config);
+}
+
+/// <summary>
+/// Loads the host's HOCON: the shipped <c>config/deepcluster.conf</c> is the fallback and a <c>--config</c> file overrides
+/// only what it sets. A syntax error names the file and the line; an unknown <c>deepcluster.*</c> key or a value of the
+/// wrong type names the key. Errors are <see cref="InvalidDataException"/> / <see cref="FileNotFoundException"/>.
+/// </summary>
+public static class HostConfig
+{
+    /// <summary>The default HOCON shipped next to the application.</summary>
+    public static string DefaultPath => Path.Combine(AppContext.BaseDirectory, "config", "deepcluster.conf");
+
+    const string Dispatcher = "deepcluster.compute-dispatcher";
+
+    /// <summary>Positive whole numbers, by key; every other shipped deepcluster.* key is a string or an object.</summary>
+    static readonly Dictionary<string, long> PositiveIntegers = new()
+    {
+        ["deepcluster.loader.prefetch-batches"] = 64,
+        ["deepcluster.loader.pull-window"] = 64,
+        ["deepcluster.data.max-image-pixels"] = long.MaxValue,
+    };
+
+    /// <summary>The dispatcher types Akka knows by short name.</summary>
+    static readonly string[] DispatcherTypes = ["PinnedDispatcher", "Dispatcher", "ForkJoinDispatcher", "TaskDispatcher", "SynchronizedDispatcher"];
+
+    public static (Config Hocon, DeepClusterSettings Settings) Load(string? userPath)
+    {
+        var shipped = Parse(DefaultPath, isUser: false);
+        var config = shipped;
+        if (userPath is not null)
+        {
+            var user = Parse(userPath, isUser: true);
+            CheckKeys(user, shipped, userPath);
+            config = user.WithFallback(shipped);
+        }
+        var file = userPath ?? DefaultPath;
+        CheckValues(config, file);
+        return (config, DeepClusterSettings.From(config));
+    }
+
+    static Config Parse(string file, bool isUser)
+    {
+        if (!File.Exists(file))
+            throw new FileNotFoundException(isUser ? $"--config {file}: configuration file not found."
+                                                   : $"{file}: the shipped configuration is missing; reinstall deepcluster.");
+        string text;
+        try { text = File.ReadAllText(file); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new InvalidDataException($"--config {file}: cannot be read ({e.Message})."); }
+        HoconSyntax.Check(text, file);
+        try { return ConfigurationFactory.ParseString(text); }
+        catch (Exception e) { throw new InvalidDataException($"{file}: not valid HOCON ({e.Message})."); }
+    }
+
+    /// <summary>Every deepcluster.* key of the user's file must be one the shipped file has, with the same shape.</summary>
+    static void CheckKeys(Config user, Config shipped, string file)
+    {
+        if (user.Root?.IsObject() != true) return;
+        var items = user.Root.GetObject().Items;
+        if (!items.TryGetValue("deepcluster", out var dc)) return;
+        if (!dc.IsObject()) throw new InvalidDataException($"{file}: deepcluster must be an object of settings, not a value.");
+        Walk(dc.GetObject(), "deepcluster");
+
+        void Walk(HoconObject obj, string prefix)
+        {
+            foreach (var (name, value) in obj.Items)
+            {
+                var key = $"{prefix}.{name}";
+                if (key.StartsWith(Dispatcher + ".", StringComparison.Ordinal)) continue;   // any Akka dispatcher setting
+                if (!shipped.HasPath(key))
+                    throw new InvalidDataException($"{file}: unknown key {key}; the known keys are {string.Join(", ", KnownKeys(shipped))}.");
+                var expectObject = shipped.GetValue(key).IsObject();
+                if (value.IsObject() != expectObject)
+                    throw new InvalidDataException($"{file}: {key} must be {(expectObject ? "an object { ... }" : "a value")}.");
+                if (value.IsObject()) Walk(value.GetObject(), key);
+            }
+        }
+    }
+
+    /// <summary>The deepcluster.* keys of the shipped file (the dispatcher as one key).</summary>
+    public static IReadOnlyList<string> ShippedKeys() => KnownKeys(Parse(DefaultPath, isUser: false)).ToList();
+
+    static IEnumerable<string> KnownKeys(Config shipped)
+    {
+        var keys = new List<string>();
+        void Walk(HoconObject obj, string prefix)
+        {
+            foreach (var (name, value) in obj.Items)
+            {
+                var key = $"{prefix}.{name}";
+                if (value.IsObject() && key != Dispatcher) Walk(value.GetObject(), key);
+                else keys.Add(key);
+            }
+        }
+        Walk(shipped.GetValue("deepcluster").GetObject(), "deepcluster");
+        return keys;
+    }
+
+    /// <summary>Types and ranges of the merged configuration.</summary>
+    static void CheckValues(Config config, string file)
+    {
+        foreach (var (key, max) in PositiveIntegers)
+        {
+            var raw = config.HasPath(key) ? config.GetValue(key) : null;
+            var text = raw is null || raw.IsEmpty || raw.IsObject() || raw.IsArray() ? null : raw.GetString();
+            if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v < 1 || v > max)
+                throw new InvalidDataException($"{file}: {key} = {text ?? "(none)"}: expected a whole number from 1 to {max}.");
+        }
+        var typeValue = config.HasPath(Dispatcher + ".type") ? config.GetValue(Dispatcher + ".type") : null;
+        var type = typeValue is null || typeValue.IsEmpty || typeValue.IsObject() || typeValue.IsArray() ? null : typeValue.GetString();
+        if (type is null || !(DispatcherTypes.Contains(type) || (type.Contains(',') && Type.GetType(type) is not null)))
+            throw new InvalidDataException($"{file}: {Dispatcher}.type = {type ?? "(none)"}: expected one of {string.Join(", ", DispatcherTypes)} " +
+                                           "or an assembly-qualified dispatcher type.");
+    }
+}
