@@ -7,7 +7,8 @@ using DeepCluster.Core.Tests.Support;
 namespace DeepCluster.Actors.Tests;
 
 /// <summary>
-/// The issue's `--wd 5`: training diverges to NaN within a few iterations. The run must stop with one clear line naming
+/// A learning rate far too large (`--lr 1e6`; the issue's `--wd 5` is now refused by the flag check before anything
+/// starts): training diverges to NaN within a few iterations. The run must stop with one clear line naming
 /// the epoch and iteration, exit 2, and leave the experiment at its last good durable point.
 /// </summary>
 public class DivergenceTests
@@ -18,7 +19,7 @@ public class DivergenceTests
     [
         "train", CliProcess.FashionMnist, "--arch", "alexnet_small", "--k", "4", "--epochs", "1", "--batch", "32",
         "--limit", "256", "--checkpoints", "2", "--workers", "1", "--exp", exp, "--device", "cpu", "--pca", "16",
-        "--wd", "5",
+        "--lr", "1e6",
     ];
 
     static readonly Regex Stopped = new(
