@@ -33,6 +33,9 @@ public static class ExperimentHost
         var (hocon, settings) = HostConfig.Load(hoconPath);
         DeepCluster.Core.Data.ImageCodec.MaxImagePixels = settings.MaxImagePixels;
         if (!restart) ExperimentPreflight.Check(folder, config);
+        // The folder is checked first (writing nothing), so a refused run says one line and never waits for libtorch.
+        observer.OnLog("loading libtorch…");
+        DeepCluster.Core.Native.TorchRuntime.ResolveDevice(config.Device);
         Directory.CreateDirectory(folder.Root);
         using var folderLock = FolderLock.Acquire(folder);
         if (restart && ExperimentPreflight.Restart(folder) is { } moved) observer.OnLog(moved);

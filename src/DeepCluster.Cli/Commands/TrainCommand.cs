@@ -50,8 +50,6 @@ public static class TrainCommand
             HostConfig.Load(hocon);
             CheckInputs(config);
             using var console = ConsoleObserver.Create(config.Verbose);
-            console.OnLog("loading libtorch…");
-            TorchRuntime.ResolveDevice(config.Device);
             var outcome = await ExperimentHost.RunAsync(config, hocon, console, ct, pipeline, restart);
             console.Finish();
             if (outcome.Success) return 0;
