@@ -40,23 +40,28 @@ public class TorchRuntimeTests
     }
 
     [Fact]
-    public void DenormalsAreFlushedOnTheThreadThatAsks()
+    public void DenormalsAreFlushedOrKeptAsTheThreadAsks()
     {
         // A thread starts with its creator's floating-point environment, which libtorch's own threads may already
-        // have changed, so only the effect of asking is asserted: a denormal product becomes zero.
+        // have changed, so both settings are asked for and checked in turn: off keeps a denormal product, on makes
+        // it zero. (libtorch's setFlushDenormal is a static member: bound with a context pointer first, it read the
+        // pointer's low byte as the flag and "off" was never honoured.)
         TorchRuntime.EnsureLoaded();
-        float result = -1;
-        bool supported = false;
+        float kept = 0, flushed = -1;
+        bool supportedOff = false, supportedOn = false;
         var t = new Thread(() =>
         {
-            supported = TorchRuntime.FlushDenormals();
-            using var tiny = torch.tensor(new[] { BitConverter.Int32BitsToSingle(0x000AE398) });   // 1e-39, below float's smallest normal
-            using var product = tiny * 1.5f;
-            result = product.item<float>();
+            var denormal = BitConverter.Int32BitsToSingle(0x000AE398);   // 1e-39, below float's smallest normal
+            using var tiny = torch.tensor(new[] { denormal });
+            supportedOff = TorchRuntime.FlushDenormals(false);
+            using (var product = tiny * 1.5f) kept = product.item<float>();
+            supportedOn = TorchRuntime.FlushDenormals(true);
+            using (var product = tiny * 1.5f) flushed = product.item<float>();
         });
         t.Start(); t.Join();
-        Assert.True(supported);
-        Assert.Equal(0f, result);
+        Assert.True(supportedOff && supportedOn);
+        Assert.NotEqual(0f, kept);
+        Assert.Equal(0f, flushed);
     }
 
     [Fact]

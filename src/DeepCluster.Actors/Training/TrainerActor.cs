@@ -85,7 +85,7 @@ public sealed class TrainerActor : ReceiveActor
         try
         {
             var device = TorchRuntime.ResolveDevice(msg.Device);
-            manual_seed(msg.Seed);
+            using (manual_seed(msg.Seed)) { }        // disposes the returned handle (not the generator) on this thread
             Reset(ModelFactory.Create(msg.Arch, msg.Sobel, numClasses: 0).to(device), msg.Sgd, device);
             int? resumed = null;
             if (msg.ResumePath is not null)

@@ -1,4 +1,5 @@
 using System.Collections;
+using DeepCluster.Core.Native;
 using TorchSharp.Modules;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -24,6 +25,7 @@ public sealed class SgdState : IDisposable
     /// <summary>Copies the state out of a TorchSharp SGD optimizer.</summary>
     public static SgdState Capture(SGD optimizer)
     {
+        using var scope = NewDisposeScope();   // temporaries die here, not in the finalizer; the copies are detached
         var sd = optimizer.state_dict();
         var groups = new List<SgdParamGroup>();
         var buffers = new Dictionary<int, Tensor>();
@@ -48,6 +50,7 @@ public sealed class SgdState : IDisposable
     /// <exception cref="InvalidDataException">The groups or their sizes differ, or a buffer's shape does not match its parameter.</exception>
     public void RestoreInto(SGD optimizer)
     {
+        using var scope = NewDisposeScope();   // temporaries die here, not in the finalizer; new buffers are detached
         var sd = optimizer.state_dict();
         if (sd.Options.Count != ParamGroups.Count)
             throw new InvalidDataException($"optimizer state has {ParamGroups.Count} parameter groups, the optimizer {sd.Options.Count}.");
@@ -180,7 +183,7 @@ public static class Checkpoint
     /// <exception cref="InvalidDataException">Unreadable file, or not a checkpoint dict; names the file.</exception>
     public static CheckpointData Load(string path)
     {
-        var root = TorchPickle.Load(path);
+        var root = NativeLifetime.LoadOwned(() => TorchPickle.Load(path));
         if (root is not Hashtable h || !h.ContainsKey("state_dict"))
             throw new InvalidDataException($"{path}: not a checkpoint (expected a dict with 'epoch', 'arch', 'state_dict', 'optimizer').");
         return TorchPickle.Guard(path, () =>

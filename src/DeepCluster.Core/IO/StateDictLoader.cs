@@ -27,8 +27,13 @@ public static class StateDictLoader
     /// <exception cref="InvalidDataException">Unreadable, corrupt or truncated file, or no state dict inside; names the file.</exception>
     public static Dictionary<string, Tensor> Load(string path, StateDictOptions? options = null)
     {
+        // Everything the file holds besides the state dict (a checkpoint's optimizer state, the storages views were cut
+        // from) is freed when the scope ends, on this thread, rather than left to the finalizer (see NativeLifetime).
+        using var scope = NewDisposeScope();
         var root = TorchPickle.Load(path);
-        return TorchPickle.Guard(path, () => ExtractStateDict(root, path, options ?? StateDictOptions.Default));
+        var result = TorchPickle.Guard(path, () => ExtractStateDict(root, path, options ?? StateDictOptions.Default));
+        foreach (var t in result.Values) t.DetachFromDisposeScope();
+        return result;
     }
 
     /// <summary>Picks the state dict out of a loaded object (bare, or under <c>'state_dict'</c>) and normalises its keys.</summary>
@@ -90,6 +95,7 @@ public static class StateDictLoader
         }
 
         using (no_grad())
+        using (NewDisposeScope())   // copy_ and to() leave handles behind: freed here, not by the finalizer
         {
             foreach (var (name, target) in targets)
             {

@@ -13,6 +13,7 @@ public static class Init
     public static void InitializeWeights(Module module)
     {
         using var _ = no_grad();
+        using var scope = NewDisposeScope();   // zero_() returns a new handle: freed here, not by the finalizer
         foreach (var (_, m) in module.named_modules())
         {
             switch (m)
@@ -41,6 +42,7 @@ public static class Init
     public static void InitLinear(Linear lin, Generator? generator = null)
     {
         using var _ = no_grad();
+        using var scope = NewDisposeScope();   // zero_() returns a new handle: freed here, not by the finalizer
         lin.weight!.normal_(0, 0.01, generator);
         lin.bias?.zero_();
     }

@@ -27,6 +27,6 @@ public static class MemoryLayout
         using var _ = no_grad();
         foreach (var (_, p) in module.named_parameters())
             if (p.dim() == 4 && !IsChannelsLast(p))
-                using (var cl = p.ToChannelsLast()) p.set_(cl);
+                using (NewDisposeScope()) p.set_(p.ToChannelsLast());   // the permuted views and the copy die here, not in the finalizer
     }
 }

@@ -14,12 +14,16 @@ public static class Sobel
     {
         var grayscale = Conv2d(3, 1, kernel_size: 1L, stride: 1L, padding: 0L);
         var filter = Conv2d(1, 2, kernel_size: 3L, stride: 1L, padding: 1L);
+        // The kernels and the indexed views are temporaries: the scope frees them here, on this thread, rather than
+        // leaving them to the finalizer thread while another thread trains (see NativeLifetime). The modules are made
+        // outside the scope, which would otherwise take their parameters too.
         using (no_grad())
+        using (NewDisposeScope())
         {
             grayscale.weight!.fill_(1.0 / 3.0);
             grayscale.bias!.zero_();
-            using var kx = tensor(new float[] { 1, 0, -1, 2, 0, -2, 1, 0, -1 }).reshape(3, 3);
-            using var ky = tensor(new float[] { 1, 2, 1, 0, 0, 0, -1, -2, -1 }).reshape(3, 3);
+            var kx = tensor(new float[] { 1, 0, -1, 2, 0, -2, 1, 0, -1 }).reshape(3, 3);
+            var ky = tensor(new float[] { 1, 2, 1, 0, 0, 0, -1, -2, -1 }).reshape(3, 3);
             filter.weight![0, 0].copy_(kx);
             filter.weight![1, 0].copy_(ky);
             filter.bias!.zero_();

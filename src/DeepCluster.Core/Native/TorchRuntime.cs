@@ -42,15 +42,15 @@ public static class TorchRuntime
     }
 
     /// <summary>
-    /// <c>torch.set_flush_denormal(True)</c> for the calling thread (and the compute threads it starts later, which
-    /// inherit its floating-point environment): denormal floats become zero. Without it a CPU step that meets tiny
-    /// gradients runs 20–40× slower (seen: one AlexNet step of 52 s instead of 1.3 s). Call it on every thread that
-    /// computes. False where the CPU or the library cannot do it.
+    /// <c>torch.set_flush_denormal(on)</c> for the calling thread (and the compute threads it starts later, which
+    /// inherit its floating-point environment): with <paramref name="on"/>, denormal floats become zero. Without it a
+    /// CPU step that meets tiny gradients runs 20–40× slower (seen: one AlexNet step of 52 s instead of 1.3 s). Call it
+    /// on every thread that computes. False where the CPU or the library cannot do it.
     /// </summary>
-    public static bool FlushDenormals()
+    public static bool FlushDenormals(bool on = true)
     {
         EnsureLoaded();
-        try { return SetFlushDenormal(GlobalContext(), true); }
+        try { return SetFlushDenormal(on); }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }
     }
 
@@ -74,14 +74,13 @@ public static class TorchRuntime
     [DllImport("libc", EntryPoint = "mallopt")]
     static extern int Mallopt(int param, int value);
 
-    // at::globalContext() and at::Context::setFlushDenormal(bool): TorchSharp does not bind them; on x86-64 a
-    // non-virtual member function takes `this` as its first argument.
-    [DllImport("torch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
-    static extern IntPtr GlobalContext();
-
+    // at::Context::setFlushDenormal(bool) is a *static* member (libtorch 2.x: it takes its flag in the first argument
+    // register and never reads a `this`; see ATen/Context.h), so it is bound with the flag as its only parameter.
+    // Binding it as an instance member (context pointer first) compiled and ran, but libtorch then read the low byte
+    // of the context's address as the flag and ignored the one we passed.
     [DllImport("torch_cpu", EntryPoint = "_ZN2at7Context16setFlushDenormalEb")]
     [return: MarshalAs(UnmanagedType.U1)]
-    static extern bool SetFlushDenormal(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool on);
+    static extern bool SetFlushDenormal([MarshalAs(UnmanagedType.U1)] bool on);
 
     /// <summary>The device to run on: "cuda" when available (or asked for), else "cpu".</summary>
     public static torch.Device ResolveDevice(string? requested)
