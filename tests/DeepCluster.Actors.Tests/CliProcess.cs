@@ -51,8 +51,11 @@ public sealed class CliProcess : IDisposable
     public string Output { get { lock (gate) return output.ToString(); } }
     public bool Exited => process.HasExited;
 
-    /// <summary>Waits until a line contains <paramref name="text"/>; false if the process ended first or time ran out.</summary>
-    public bool WaitForLine(string text, TimeSpan timeout)
+    /// <summary>
+    /// Waits until a line contains one of <paramref name="texts"/>; returns the index of the text found (the first in
+    /// the list when a line holds several), or -1 if the process ended first or time ran out.
+    /// </summary>
+    public int WaitForAnyLine(IReadOnlyList<string> texts, TimeSpan timeout)
     {
         var end = DateTime.UtcNow + timeout;
         lock (gate)
@@ -60,13 +63,18 @@ public sealed class CliProcess : IDisposable
             int seen = 0;
             while (DateTime.UtcNow < end)
             {
-                for (; seen < lines.Count; seen++) if (lines[seen].Contains(text)) return true;
-                if (process.HasExited) { Monitor.Wait(gate, 200); if (seen >= lines.Count) return false; continue; }
+                for (; seen < lines.Count; seen++)
+                    for (int i = 0; i < texts.Count; i++)
+                        if (lines[seen].Contains(texts[i])) return i;
+                if (process.HasExited) { Monitor.Wait(gate, 200); if (seen >= lines.Count) return -1; continue; }
                 Monitor.Wait(gate, 200);
             }
         }
-        return false;
+        return -1;
     }
+
+    /// <summary>Waits until a line contains <paramref name="text"/>; false if the process ended first or time ran out.</summary>
+    public bool WaitForLine(string text, TimeSpan timeout) => WaitForAnyLine([text], timeout) == 0;
 
     /// <summary>SIGKILL, like `kill -9`: no shutdown code runs.</summary>
     public void KillHard()
