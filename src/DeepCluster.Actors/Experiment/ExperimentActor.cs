@@ -293,7 +293,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
         {
             state = state.Apply(e);
             SaveSnapshot(state);
-            outputs.Sync(state);
+            outputs.Sync(state, epochJustFinished: true);
             Report(metrics);
             Continue();
         });

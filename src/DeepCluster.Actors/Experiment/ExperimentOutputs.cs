@@ -14,8 +14,10 @@ sealed class ExperimentOutputs(ExperimentFolder folder, ILoggingAdapter log, Act
     /// <summary>
     /// Makes checkpoint.pth.tar the last finished epoch's model, as the journal recorded it: nothing to do when it
     /// matches, else published again from the epoch's model file. Returns the error when neither is intact.
+    /// <paramref name="epochJustFinished"/>: the file still holds the previous epoch's model, as expected; the new one
+    /// is published without a word.
     /// </summary>
-    public string? PublishCheckpoint(ExperimentState state)
+    public string? PublishCheckpoint(ExperimentState state, bool epochJustFinished = false)
     {
         if (state.Completed.Count == 0 || state.Model is not { } m) return null;
         var published = m.ProblemAt(folder.CheckpointPath);
@@ -26,22 +28,23 @@ sealed class ExperimentOutputs(ExperimentFolder folder, ILoggingAdapter log, Act
                    $"({sourceProblem}); epoch {state.Completed[^1].Epoch}'s model cannot be restored from this folder. " +
                    "Start over with --restart, or use another --exp folder.";
         AtomicFile.Publish(source, folder.CheckpointPath);   // a hard link where possible
-        if (published != "missing") say($"{folder.CheckpointPath}: {published}; published again from {source}");
+        if (published != "missing" && !epochJustFinished) say($"{folder.CheckpointPath}: {published}; published again from {source}");
         return null;
     }
 
     /// <summary>
     /// Brings the published outputs in line with the journal: checkpoint.pth.tar = the last finished epoch's model,
     /// clusters = one entry per finished epoch, metrics.jsonl = one line per finished epoch. Idempotent, so a crash
-    /// between the journal write and these files is repaired on the next start.
+    /// between the journal write and these files is repaired on the next start. <paramref name="epochJustFinished"/>:
+    /// called right after an epoch ended (see <see cref="PublishCheckpoint"/>).
     /// </summary>
-    public void Sync(ExperimentState state)
+    public void Sync(ExperimentState state, bool epochJustFinished = false)
     {
         try
         {
             folder.WriteMetrics(state.Completed);
             if (state.Completed.Count == 0) return;
-            if (PublishCheckpoint(state) is { } error) log.Warning(error);
+            if (PublishCheckpoint(state, epochJustFinished) is { } error) log.Warning(error);
             folder.PruneWork(state.Epoch - 1);                // keeps the previous epoch: its assignments are needed below
             var clusters = File.Exists(folder.ClustersPath) ? ClustersLog.Read(folder.ClustersPath).ToList() : [];
             var finished = state.Completed.Count;
