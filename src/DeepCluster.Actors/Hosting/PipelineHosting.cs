@@ -8,7 +8,10 @@ using DeepCluster.Core.Experiment;
 
 namespace DeepCluster.Actors.Hosting;
 
-/// <summary>Registers the DeepCluster pipeline with Akka.Hosting: HOCON, the SQL journal, and the actors.</summary>
+/// <summary>
+/// Registers the DeepCluster pipeline with Akka.Hosting: HOCON, the SQL journal (and the serializer of its events),
+/// and the actors.
+/// </summary>
 public static class PipelineHosting
 {
     /// <summary>The default HOCON shipped next to the application.</summary>
@@ -38,10 +41,7 @@ public static class PipelineHosting
     {
         builder.AddHocon(hocon, HoconAddMode.Prepend);
         builder.AddHocon(Fixed, HoconAddMode.Prepend);
-        builder.WithSqlPersistence(connectionString: $"Data Source={folder.JournalPath}",
-                                   providerName: LinqToDB.ProviderName.SQLiteMS, autoInitialize: true);
-        // The journal is checked before start (JournalFile); should its recovery still stall, fail in seconds, not 30.
-        builder.AddHocon("akka.persistence.journal.sql.recovery-event-timeout = 10s", HoconAddMode.Prepend);
+        builder.AddExperimentJournal(folder);
         builder.WithActors((system, registry) =>
         {
             beforeActors?.Invoke(system);
@@ -52,4 +52,26 @@ public static class PipelineHosting
         });
         return builder;
     }
+
+    /// <summary>
+    /// The experiment's journal and snapshot store: Akka.Persistence.Sql on the SQLite file <c>experiment.db</c> of
+    /// <paramref name="folder"/>, its events and snapshots written by <see cref="ExperimentSerializer"/>.
+    /// </summary>
+    public static AkkaConfigurationBuilder AddExperimentJournal(this AkkaConfigurationBuilder builder, ExperimentFolder folder)
+    {
+        builder.WithSqlPersistence(connectionString: $"Data Source={folder.JournalPath}",
+                                   providerName: LinqToDB.ProviderName.SQLiteMS, autoInitialize: true);
+        // The journal is checked before start (JournalFile); should its recovery still stall, fail in seconds, not 30.
+        builder.AddHocon("akka.persistence.journal.sql.recovery-event-timeout = 10s", HoconAddMode.Prepend);
+        return builder.AddExperimentSerializer();
+    }
+
+    /// <summary>
+    /// The one place the journal's format is chosen: <see cref="IExperimentEvent"/> and <see cref="ExperimentState"/>
+    /// are written by <see cref="ExperimentSerializer"/> (id 8300, versioned JSON). A row keeps the id of the serializer
+    /// that wrote it, so rows of journals written before (Akka's default JSON, id 1) are still read by that one.
+    /// </summary>
+    public static AkkaConfigurationBuilder AddExperimentSerializer(this AkkaConfigurationBuilder builder) =>
+        builder.WithCustomSerializer("deepcluster-experiment", [typeof(IExperimentEvent), typeof(ExperimentState)],
+                                     system => new ExperimentSerializer(system));
 }
