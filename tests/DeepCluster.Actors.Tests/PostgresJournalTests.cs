@@ -47,7 +47,7 @@ public class PostgresJournalTests
         using (var run = new CliProcess(Args(exp, db.ConnectionString)))
         {
             Assert.True(WaitForFile(run, folder.IterationCheckpoint(5)), $"never reached checkpoint_5:\n{run.Output}");
-            Thread.Sleep(150);
+            Thread.Sleep(50);
             run.KillHard();
         }
         var (code, output) = RunToEnd(Args(exp, db.ConnectionString));
