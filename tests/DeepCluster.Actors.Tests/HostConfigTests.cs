@@ -10,8 +10,10 @@ public class HostConfigTests
     public void EveryShippedKeyIsRead()
     {
         // deepcluster.loader.prefetch-batches and pull-window were shipped and read by nothing.
-        Assert.Equal(DeepClusterSettings.Keys.Append("deepcluster.compute-dispatcher").Order(), HostConfig.ShippedKeys().Order());
+        Assert.Equal(DeepClusterSettings.Keys.Concat(JournalSettings.Keys).Append("deepcluster.compute-dispatcher").Order(),
+                     HostConfig.ShippedKeys().Order());
         Assert.Equal(DeepClusterSettings.Default, HostConfig.Load(null).Settings);
+        Assert.Equal(JournalSettings.Default, JournalSettings.From(HostConfig.Load(null).Hocon));
     }
 
     [Fact]

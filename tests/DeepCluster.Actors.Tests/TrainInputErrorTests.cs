@@ -10,7 +10,7 @@ namespace DeepCluster.Actors.Tests;
 [Collection("console")]
 public class TrainInputErrorTests
 {
-    static void AssertOneLine(int code, string output, string err, string expected)
+    internal static void AssertOneLine(int code, string output, string err, string expected)
     {
         Assert.True(code == 2, $"exit {code}\n{output}{err}");
         var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));

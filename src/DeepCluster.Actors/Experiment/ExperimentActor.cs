@@ -31,7 +31,8 @@ public sealed record PipelineActors(IActorRef FeatureExtractor, IActorRef Cluste
 
 /// <summary>
 /// Owns the run: configuration, current epoch and phase, durable artefacts, metrics — persisted with
-/// Akka.Persistence (SQLite journal in the experiment folder) at every phase boundary and iteration checkpoint.
+/// Akka.Persistence (SQLite journal in the experiment folder, or PostgreSQL) at every phase boundary and iteration
+/// checkpoint.
 /// Drives each epoch: features → clustering → pseudo-labels → training → checkpoint; after a crash it continues
 /// from the last durable point. Nothing is journaled before the first model is saved, so a start that fails leaves
 /// no experiment behind; every journaled file is checked (size, checksum) before it is used or reported done, and a
@@ -40,6 +41,7 @@ public sealed record PipelineActors(IActorRef FeatureExtractor, IActorRef Cluste
 public sealed class ExperimentActor : ReceivePersistentActor
 {
     readonly ExperimentFolder folder;
+    readonly JournalTarget journal;
     readonly PipelineActors actors;
     readonly ILoggingAdapter log = Context.GetLogger();
     readonly ExperimentOutputs outputs;
@@ -48,11 +50,13 @@ public sealed class ExperimentActor : ReceivePersistentActor
     Stopwatch? epochClock;
     bool failed;
 
-    public override string PersistenceId => "deepcluster-experiment";
+    /// <summary><c>experiment-ID</c> (the folder's <c>experiment.id</c>), so that experiments can share one journal.</summary>
+    public override string PersistenceId => journal.PersistenceId;
 
-    public ExperimentActor(ExperimentFolder folder, PipelineActors actors)
+    public ExperimentActor(ExperimentFolder folder, PipelineActors actors, JournalTarget? journal = null)
     {
         this.folder = folder;
+        this.journal = journal ?? JournalTarget.Legacy(folder);
         this.actors = actors;
         outputs = new ExperimentOutputs(folder, log, Say);
 
@@ -77,8 +81,9 @@ public sealed class ExperimentActor : ReceivePersistentActor
         Command<SaveSnapshotFailure>(f => log.Warning("snapshot not saved: {0}", f.Cause.Message));
     }
 
-    public static Akka.Actor.Props Props(ExperimentFolder folder, PipelineActors actors) =>
-        Akka.Actor.Props.Create(() => new ExperimentActor(folder, actors));
+    /// <param name="journal">The persistence id and the journal's name; null: the fixed id of folders made before ids.</param>
+    public static Akka.Actor.Props Props(ExperimentFolder folder, PipelineActors actors, JournalTarget? journal = null) =>
+        Akka.Actor.Props.Create(() => new ExperimentActor(folder, actors, journal));
 
     void Run(RunExperiment run)
     {
@@ -94,7 +99,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
         }
         if (state.Model is null)
         {
-            Fail($"{folder.JournalPath}: written by an older deepcluster (no file sizes and checksums); finish it with that " +
+            Fail($"{journal.Name}: written by an older deepcluster (no file sizes and checksums); finish it with that " +
                  "version, or start over with --restart.");
             return;
         }
@@ -327,14 +332,14 @@ public sealed class ExperimentActor : ReceivePersistentActor
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
         Context.System.EventStream.Publish(new ExperimentFailed(
-            $"{folder.JournalPath}: the experiment journal could not be read ({reason.GetBaseException().Message})."));
+            $"{journal.Name}: the experiment journal could not be read ({reason.GetBaseException().Message})."));
         base.OnRecoveryFailure(reason, message);
     }
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         Context.System.EventStream.Publish(new ExperimentFailed(
-            $"{folder.JournalPath}: could not write to the experiment journal ({cause.GetBaseException().Message})."));
+            $"{journal.Name}: could not write to the experiment journal ({cause.GetBaseException().Message})."));
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 

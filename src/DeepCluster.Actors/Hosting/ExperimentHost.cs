@@ -18,21 +18,25 @@ public interface IExperimentObserver
 
 /// <summary>
 /// Runs one experiment in this process: checks the folder (journal readable, results not orphaned, same configuration:
-/// <see cref="ExperimentPreflight"/>), locks it,
-/// starts the actor system (Akka.Hosting, HOCON, SQLite journal) and waits until the experiment completes or fails.
+/// <see cref="ExperimentPreflight"/>), locks it, gives a new experiment its id (<see cref="ExperimentIdentity"/>),
+/// starts the actor system (Akka.Hosting, HOCON, SQLite or PostgreSQL journal) and waits until the experiment completes
+/// or fails.
 /// </summary>
 public static class ExperimentHost
 {
     /// <param name="pipeline">How the pipeline actors are made (tests substitute failing ones); null: the real actors.</param>
     /// <param name="restart">Start over: what the folder holds is moved aside first (<c>--restart</c>).</param>
+    /// <param name="journal">The <c>--journal</c> flag, overriding <c>deepcluster.journal</c>; null: the configuration's.</param>
     public static async Task<ExperimentOutcome> RunAsync(TrainConfig config, string? hoconPath, IExperimentObserver observer,
                                                          CancellationToken cancel = default, PipelineProps? pipeline = null,
-                                                         bool restart = false)
+                                                         bool restart = false, string? journal = null)
     {
         var folder = new ExperimentFolder(config.Exp);
-        var (hocon, settings) = HostConfig.Load(hoconPath);
+        var (hocon, settings) = HostConfig.Load(hoconPath, journal);
         DeepCluster.Core.Data.ImageCodec.MaxImagePixels = settings.MaxImagePixels;
-        if (!restart) ExperimentPreflight.Check(folder, config);
+        var journalSettings = JournalSettings.From(hocon);
+        if (restart) ExperimentPreflight.CheckServer(journalSettings);
+        else ExperimentPreflight.Check(folder, config, journalSettings);
         // The folder is checked first (writing nothing), so a refused run says one line and never waits for libtorch.
         observer.OnLog("loading libtorch…");
         DeepCluster.Core.Native.TorchRuntime.ResolveDevice(config.Device);
@@ -40,9 +44,12 @@ public static class ExperimentHost
         using var folderLock = FolderLock.Acquire(folder);
         if (restart && ExperimentPreflight.Restart(folder) is { } moved) observer.OnLog(moved);
         folder.CreateLayout();
+        var target = ExperimentIdentity.Resolve(folder, journalSettings);
         var stale = DeepCluster.Core.IO.AtomicFile.RemoveStale(folder.Root);
         if (stale > 0) observer.OnLog($"removed {stale} half-written file(s) left by an interrupted run");
-        observer.OnLog($"opening the journal in {folder.Root}…");
+        observer.OnLog(journalSettings.Provider == JournalProvider.PostgreSql
+            ? $"opening the journal of {folder.Root} ({target.PersistenceId}) on PostgreSQL {journalSettings.Server}…"
+            : $"opening the journal in {folder.Root}…");
 
         var done = new TaskCompletionSource<ExperimentOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         IActorRef? listener = null;
@@ -51,7 +58,7 @@ public static class ExperimentHost
             .ConfigureServices(s => s
                 .AddSingleton<IHostLifetime, CallerLifetime>()
                 .AddAkka("deepcluster", b => b.AddDeepClusterPipeline(folder, hocon, pipeline,
-                    system => listener = RunListener.Subscribe(system, observer, done))))
+                    system => listener = RunListener.Subscribe(system, observer, done), target)))
             .Build();
         var started = false;
         try

@@ -19,7 +19,10 @@ public sealed record DeepClusterSettings(int PrefetchBatches, int PullWindow, lo
         config.GetInt("deepcluster.loader.pull-window", Default.PullWindow),
         config.GetLong("deepcluster.data.max-image-pixels", Default.MaxImagePixels));
 
-    /// <summary>The keys these settings are read from: with <c>deepcluster.compute-dispatcher</c>, every key of the shipped file.</summary>
+    /// <summary>
+    /// The keys these settings are read from: with <c>deepcluster.compute-dispatcher</c> and <see cref="JournalSettings.Keys"/>,
+    /// every key of the shipped file.
+    /// </summary>
     public static IReadOnlyList<string> Keys { get; } =
         ["deepcluster.loader.prefetch-batches", "deepcluster.loader.pull-window", "deepcluster.data.max-image-pixels"];
 
@@ -50,7 +53,10 @@ public static class HostConfig
     /// <summary>The dispatcher types Akka knows by short name.</summary>
     static readonly string[] DispatcherTypes = ["PinnedDispatcher", "Dispatcher", "ForkJoinDispatcher", "TaskDispatcher", "SynchronizedDispatcher"];
 
-    public static (Config Hocon, DeepClusterSettings Settings) Load(string? userPath)
+    /// <param name="userPath">The <c>--config</c> file, or null.</param>
+    /// <param name="journal">The <c>--journal</c> flag (see <see cref="JournalSettings.FlagToHocon"/>), which overrides
+    /// <c>deepcluster.journal</c>; null: the configuration's.</param>
+    public static (Config Hocon, DeepClusterSettings Settings) Load(string? userPath, string? journal = null)
     {
         var shipped = Parse(DefaultPath, isUser: false);
         var config = shipped;
@@ -60,6 +66,7 @@ public static class HostConfig
             CheckKeys(user, shipped, userPath);
             config = user.WithFallback(shipped);
         }
+        if (journal is not null) config = JournalSettings.FlagToHocon(journal).WithFallback(config);
         var file = userPath ?? DefaultPath;
         CheckValues(config, file);
         return (config, DeepClusterSettings.From(config));
@@ -138,5 +145,6 @@ public static class HostConfig
         if (type is null || !(DispatcherTypes.Contains(type) || (type.Contains(',') && Type.GetType(type) is not null)))
             throw new InvalidDataException($"{file}: {Dispatcher}.type = {type ?? "(none)"}: expected one of {string.Join(", ", DispatcherTypes)} " +
                                            "or an assembly-qualified dispatcher type.");
+        JournalSettings.Check(config, file);
     }
 }

@@ -9,8 +9,8 @@ using DeepCluster.Core.Experiment;
 namespace DeepCluster.Actors.Hosting;
 
 /// <summary>
-/// Registers the DeepCluster pipeline with Akka.Hosting: HOCON, the SQL journal (and the serializer of its events),
-/// and the actors.
+/// Registers the DeepCluster pipeline with Akka.Hosting: HOCON, the SQL journal (SQLite or PostgreSQL, and the
+/// serializer of its events), and the actors.
 /// </summary>
 public static class PipelineHosting
 {
@@ -35,19 +35,22 @@ public static class PipelineHosting
     /// parent of the experiment and the pipeline actors, made by <paramref name="props"/>) and the log writer.
     /// <paramref name="beforeActors"/> runs first, so that an observer it subscribes to the event stream cannot miss
     /// anything the experiment publishes (e.g. a journal that cannot be read).
+    /// The journal is <c>deepcluster.journal</c>'s (SQLite in the folder, or PostgreSQL; tables made on first use);
+    /// <paramref name="target"/> names the experiment's persistence id (null: the fixed id of folders made before ids).
     /// </summary>
     public static AkkaConfigurationBuilder AddDeepClusterPipeline(this AkkaConfigurationBuilder builder, ExperimentFolder folder, Config hocon,
-                                                                  PipelineProps? props = null, Action<ActorSystem>? beforeActors = null)
+                                                                  PipelineProps? props = null, Action<ActorSystem>? beforeActors = null,
+                                                                  JournalTarget? target = null)
     {
         builder.AddHocon(hocon, HoconAddMode.Prepend);
         builder.AddHocon(Fixed, HoconAddMode.Prepend);
-        builder.AddExperimentJournal(folder);
+        builder.AddExperimentJournal(folder, JournalSettings.From(hocon));
         builder.WithActors((system, registry) =>
         {
             beforeActors?.Invoke(system);
             system.ActorOf(LogFileActor.Props(folder.LogPath), "log-file");
             var pipeline = system.ActorOf(PipelineSupervisor.Props(props ?? PipelineProps.Default,
-                actors => ExperimentActor.Props(folder, actors)), "pipeline");
+                actors => ExperimentActor.Props(folder, actors, target)), "pipeline");
             registry.Register<PipelineSupervisor>(pipeline);
         });
         return builder;
@@ -55,12 +58,14 @@ public static class PipelineHosting
 
     /// <summary>
     /// The experiment's journal and snapshot store: Akka.Persistence.Sql on the SQLite file <c>experiment.db</c> of
-    /// <paramref name="folder"/>, its events and snapshots written by <see cref="ExperimentSerializer"/>.
+    /// <paramref name="folder"/> (or the database <paramref name="journal"/> names), its events and snapshots written
+    /// by <see cref="ExperimentSerializer"/>.
     /// </summary>
-    public static AkkaConfigurationBuilder AddExperimentJournal(this AkkaConfigurationBuilder builder, ExperimentFolder folder)
+    public static AkkaConfigurationBuilder AddExperimentJournal(this AkkaConfigurationBuilder builder, ExperimentFolder folder,
+                                                                JournalSettings? journal = null)
     {
-        builder.WithSqlPersistence(connectionString: $"Data Source={folder.JournalPath}",
-                                   providerName: LinqToDB.ProviderName.SQLiteMS, autoInitialize: true);
+        builder.WithSqlPersistence(connectionString: journal?.ConnectionStringFor(folder) ?? $"Data Source={folder.JournalPath}",
+                                   providerName: journal?.ProviderName ?? LinqToDB.ProviderName.SQLiteMS, autoInitialize: true);
         // The journal is checked before start (JournalFile); should its recovery still stall, fail in seconds, not 30.
         builder.AddHocon("akka.persistence.journal.sql.recovery-event-timeout = 10s", HoconAddMode.Prepend);
         return builder.AddExperimentSerializer();

@@ -18,7 +18,7 @@ public static class TrainCommand
         var o = new TrainOptions();
         var cmd = new Command("train", "PyTorch Implementation of DeepCluster: train a convnet without labels by clustering its features.");
         o.AddTo(cmd);
-        cmd.SetAction((pr, ct) => RunAsync(o.Read(pr), o.ConfigFile(pr), ct, pipeline, o.Restart(pr)));
+        cmd.SetAction((pr, ct) => RunAsync(o.Read(pr), o.ConfigFile(pr), ct, pipeline, o.Restart(pr), o.Journal(pr)));
         return cmd;
     }
 
@@ -27,7 +27,8 @@ public static class TrainCommand
         var exp = new Argument<string>("EXP") { Description = "experiment folder of a run to continue" };
         var epochs = new Option<int?>("--epochs") { Description = "new total number of epochs (default: as started)" };
         var config = new Option<string?>("--config") { Description = "HOCON configuration file (default: config/deepcluster.conf next to the program)" };
-        var cmd = new Command("resume", "Continue an experiment from its folder, where it stopped.") { exp, epochs, config };
+        var journal = TrainOptions.JournalOption();
+        var cmd = new Command("resume", "Continue an experiment from its folder, where it stopped.") { exp, epochs, config, journal };
         cmd.SetAction(async (pr, ct) =>
         {
             var folder = new ExperimentFolder(pr.GetValue(exp)!);
@@ -36,21 +37,22 @@ public static class TrainCommand
             catch (InvalidDataException e) { return Errors.Fail(e.Message); }
             if (saved is null) return Errors.Fail($"{folder.Root}: no experiment here (config.json missing).");
             var cfg = saved with { Exp = folder.Root, Epochs = pr.GetValue(epochs) ?? saved.Epochs };
-            return await RunAsync(cfg, pr.GetValue(config), ct, pipeline);
+            return await RunAsync(cfg, pr.GetValue(config), ct, pipeline, journal: pr.GetValue(journal));
         });
         return cmd;
     }
 
-    static async Task<int> RunAsync(TrainConfig config, string? hocon, CancellationToken ct, PipelineProps? pipeline, bool restart = false)
+    static async Task<int> RunAsync(TrainConfig config, string? hocon, CancellationToken ct, PipelineProps? pipeline, bool restart = false,
+                                    string? journal = null)
     {
         try
         {
             // Everything a user can get wrong is checked before anything is written or loaded.
             config.Validate();
-            HostConfig.Load(hocon);
+            HostConfig.Load(hocon, journal);
             CheckInputs(config);
             using var console = ConsoleObserver.Create(config.Verbose);
-            var outcome = await ExperimentHost.RunAsync(config, hocon, console, ct, pipeline, restart);
+            var outcome = await ExperimentHost.RunAsync(config, hocon, console, ct, pipeline, restart, journal);
             console.Finish();
             if (outcome.Success) return 0;
             if (outcome.Interrupted) { Console.Error.WriteLine(Errors.Prefix + outcome.Message); return Errors.Interrupted; }
@@ -119,6 +121,15 @@ sealed class TrainOptions
     readonly Flag<int> niter = new("--niter", "k-means iterations", Defaults.Niter);
     readonly Option<bool> skipBad = new("--skip-bad-files") { Description = "skip unreadable images (counted and reported) instead of stopping" };
     readonly Option<bool> restart = new("--restart") { Description = "start the experiment over: move what --exp holds (journal, results) to EXP/replaced-TIME first" };
+    readonly Option<string?> journal = JournalOption();
+
+    /// <summary><c>--journal</c>: overrides <c>deepcluster.journal</c> of the configuration.</summary>
+    public static Option<string?> JournalOption() => new("--journal")
+    {
+        Description = "where the experiment is journaled: sqlite (experiment.db in --exp) or a PostgreSQL database shared by " +
+                      "experiments, as postgres://user:password@host:port/database or an Npgsql connection string " +
+                      "(default: deepcluster.journal of the configuration, sqlite)",
+    };
 
     public void AddTo(Command cmd)
     {
@@ -130,13 +141,15 @@ sealed class TrainOptions
         foreach (Option opt in new Option[] { arch.Option, sobel, clustering.Option, k.Option, lr.Option, wd.Option, reassign.Option,
                                               workers.Option, epochs.Option, startEpoch.Option, batch.Option, momentum.Option, resume,
                                               checkpoints.Option, seed.Option, exp.Option, verbose, device, config, format.Option,
-                                              split.Option, limit, pca.Option, niter.Option, skipBad, restart })
+                                              split.Option, limit, pca.Option, niter.Option, skipBad, restart, journal })
             cmd.Options.Add(opt);
     }
 
     public string? ConfigFile(ParseResult pr) => pr.GetValue(config);
 
     public bool Restart(ParseResult pr) => pr.GetValue(restart);
+
+    public string? Journal(ParseResult pr) => pr.GetValue(journal);
 
     public TrainConfig Read(ParseResult pr) => new()
     {

@@ -7,7 +7,8 @@ namespace DeepCluster.Core.Experiment;
 /// <summary>
 /// The layout of an experiment folder (<c>--exp</c>): the published outputs (<c>checkpoint.pth.tar</c>,
 /// <c>checkpoints/checkpoint_N.pth.tar</c>, <c>clusters</c>) plus <c>config.json</c>, <c>metrics.jsonl</c>, the log,
-/// the SQLite journal and <c>work/</c> for the epoch's intermediate artefacts (features, assignments, sampler order).
+/// the SQLite journal, <c>experiment.id</c> (the id its events are journaled under) and <c>work/</c> for the epoch's
+/// intermediate artefacts (features, assignments, sampler order).
 /// Every file is written atomically (temp + rename), so a killed run never leaves a half-written file behind.
 /// </summary>
 public sealed class ExperimentFolder
@@ -22,6 +23,8 @@ public sealed class ExperimentFolder
     public string LogPath => Path.Combine(Root, "train.log");
     public string WorkDir => Path.Combine(Root, "work");
     public string LockPath => Path.Combine(Root, ".lock");
+    /// <summary>The experiment's id (<c>experiment.id</c>, one line): its journal's persistence id is <c>experiment-ID</c>.</summary>
+    public string IdPath => Path.Combine(Root, "experiment.id");
 
     public ExperimentFolder(string root) => Root = Path.GetFullPath(root);
 
@@ -43,6 +46,32 @@ public sealed class ExperimentFolder
         try { return JsonSerializer.Deserialize<TrainConfig>(File.ReadAllText(ConfigPath), TrainConfig.Json); }
         catch (JsonException e) { throw new InvalidDataException($"{ConfigPath}: not a DeepCluster experiment configuration ({e.Message})."); }
     }
+
+    /// <summary>
+    /// The id recorded in <c>experiment.id</c>, or null when the folder has none (a new folder, or one made before ids);
+    /// <see cref="InvalidDataException"/> naming the file when it is not an id. The id stays with the folder when it moves.
+    /// </summary>
+    public string? ReadId()
+    {
+        if (!File.Exists(IdPath)) return null;
+        var id = File.ReadAllText(IdPath).Trim();
+        if (!IsId(id))
+            throw new InvalidDataException($"{IdPath}: not an experiment id (expected 1 to 64 characters a-z, 0-9, '-'); " +
+                                           "restore it, or run with --restart to start over.");
+        return id;
+    }
+
+    /// <summary>Gives the folder a new random id (16 hex digits), written atomically to <c>experiment.id</c>, and returns it.</summary>
+    public string CreateId()
+    {
+        var id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        AtomicFile.Write(IdPath, s => s.Write(Encoding.ASCII.GetBytes(id + "\n")));
+        return id;
+    }
+
+    /// <summary>Whether <paramref name="id"/> has the form of an experiment id: 1 to 64 of a-z, 0-9 and '-'.</summary>
+    public static bool IsId(string id) =>
+        id.Length is > 0 and <= 64 && id.All(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-');
 
     /// <summary>A path the journal recorded (relative to the folder) as a full path in this folder.</summary>
     public string Resolve(string relative) => Path.GetFullPath(Path.Combine(Root, relative));
