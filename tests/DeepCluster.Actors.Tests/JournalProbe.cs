@@ -20,8 +20,12 @@ namespace DeepCluster.Actors.Tests;
 /// </summary>
 public static class JournalProbe
 {
-    /// <summary><see cref="ExperimentActor.PersistenceId"/>.</summary>
-    public const string PersistenceId = "deepcluster-experiment";
+    /// <summary>
+    /// <see cref="ExperimentActor.PersistenceId"/> of <paramref name="folder"/>: from its <c>experiment.id</c>, or the
+    /// fixed id of the folders made before ids.
+    /// </summary>
+    public static string PersistenceIdOf(ExperimentFolder folder) =>
+        folder.ReadId() is { } id ? JournalTarget.PersistenceIdOf(id) : JournalTarget.LegacyPersistenceId;
     static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     /// <summary>What a recovery delivered: the snapshot offered (if any) and the events replayed after it.</summary>
@@ -43,7 +47,8 @@ public static class JournalProbe
         With(folder, journal, system =>
         {
             var recovered = new TaskCompletionSource<Recovered>(TaskCreationOptions.RunContinuationsAsynchronously);
-            system.ActorOf(Props.Create(() => new ProbeActor(useSnapshot, recovered)));
+            var id = PersistenceIdOf(folder);
+            system.ActorOf(Props.Create(() => new ProbeActor(id, useSnapshot, recovered)));
             return recovered.Task.WaitAsync(Timeout);
         });
 
@@ -52,7 +57,8 @@ public static class JournalProbe
                              IReadOnlyList<IExperimentEvent> events, ExperimentState? snapshot = null) =>
         With(folder, journal, system =>
         {
-            var probe = system.ActorOf(Props.Create(() => new ProbeActor(true, null)));
+            var id = PersistenceIdOf(folder);
+            var probe = system.ActorOf(Props.Create(() => new ProbeActor(id, true, null)));
             return probe.Ask<Done>(new WriteJournal(events, snapshot), Timeout);
         });
 
@@ -110,10 +116,11 @@ public static class JournalProbe
         readonly TaskCompletionSource<Recovered>? recovered;
         IActorRef? replyTo;
 
-        public override string PersistenceId => JournalProbe.PersistenceId;
+        public override string PersistenceId { get; }
 
-        public ProbeActor(bool useSnapshot, TaskCompletionSource<Recovered>? recovered)
+        public ProbeActor(string persistenceId, bool useSnapshot, TaskCompletionSource<Recovered>? recovered)
         {
+            PersistenceId = persistenceId;
             this.useSnapshot = useSnapshot;
             this.recovered = recovered;
             Recover<SnapshotOffer>(o => snapshot = (ExperimentState)o.Snapshot);

@@ -72,6 +72,7 @@ public class LegacyJournalTests(FinishedExperiment finished)
         var events = JournalProbe.Read(folder, JournalProbe.Current, useSnapshot: false).Events;
         Assert.Contains(events, e => e is EpochDone);
         File.Delete(folder.JournalPath);
+        File.Delete(folder.IdPath);           // folders of that time had no experiment.id (one fixed persistence id)
         var end = events.ToList().FindLastIndex(e => e is EpochDone) + 1;
         JournalProbe.Write(folder, JournalProbe.Legacy, events.Take(end).ToList(), withSnapshot ? Fold(events.Take(end)) : null);
         if (end < events.Count) JournalProbe.Write(folder, JournalProbe.Legacy, events.Skip(end).ToList());
