@@ -76,6 +76,21 @@ public sealed class CliProcess : IDisposable
     /// <summary>Waits until a line contains <paramref name="text"/>; false if the process ended first or time ran out.</summary>
     public bool WaitForLine(string text, TimeSpan timeout) => WaitForAnyLine([text], timeout) == 0;
 
+    /// <summary>
+    /// Waits until <paramref name="path"/> exists (checkpoints are renamed into place whole); false if the process
+    /// ended first or time ran out.
+    /// </summary>
+    public bool WaitForFile(string path, TimeSpan timeout)
+    {
+        var end = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < end && !Exited)
+        {
+            if (File.Exists(path)) return true;
+            Thread.Sleep(20);
+        }
+        return File.Exists(path);
+    }
+
     /// <summary>SIGKILL, like `kill -9`: no shutdown code runs.</summary>
     public void KillHard()
     {

@@ -38,8 +38,8 @@ public class ExactResumeTests
         KillAt(killed, run => run.WaitForLine("epoch 1 clustering", Timeout));
         // Past the checkpoint (journaled by then) and a few iterations into what the resumed run must redo. On an idle
         // machine the 400 ms may also cover the next checkpoint (iteration 8): either is a resume inside the epoch.
-        KillAt(killed, run => WaitForFile(run, folder.IterationCheckpoint(5)) && Pause(400));
-        var resumed = KillAt(killed, run => WaitForFile(run, folder.IterationCheckpoint(8)));
+        KillAt(killed, run => run.WaitForFile(folder.IterationCheckpoint(5), Timeout) && Pause(400));
+        var resumed = KillAt(killed, run => run.WaitForFile(folder.IterationCheckpoint(8), Timeout));
         // Resumed inside epoch 1 from a journaled iteration checkpoint (iteration 4, or 8 when the kill came late).
         Assert.Matches(@"resuming .* at epoch 1, phase training \(iteration (4|8|12)\)", resumed);
         using (var last = new CliProcess(Args(killed)))
@@ -77,18 +77,6 @@ public class ExactResumeTests
     {
         Thread.Sleep(milliseconds);
         return true;
-    }
-
-    /// <summary>Waits until <paramref name="path"/> exists (checkpoints are renamed into place whole).</summary>
-    static bool WaitForFile(CliProcess run, string path)
-    {
-        var end = DateTime.UtcNow + Timeout;
-        while (DateTime.UtcNow < end && !run.Exited)
-        {
-            if (File.Exists(path)) return true;
-            Thread.Sleep(20);
-        }
-        return File.Exists(path);
     }
 
     /// <summary>Same weights, buffers and momentum buffers, bit for bit.</summary>

@@ -46,7 +46,7 @@ public class PostgresJournalTests
         var folder = new ExperimentFolder(exp);
         using (var run = new CliProcess(Args(exp, db.ConnectionString)))
         {
-            Assert.True(WaitForFile(run, folder.IterationCheckpoint(5)), $"never reached checkpoint_5:\n{run.Output}");
+            Assert.True(run.WaitForFile(folder.IterationCheckpoint(5), Timeout), $"never reached checkpoint_5:\n{run.Output}");
             Thread.Sleep(50);
             run.KillHard();
         }
@@ -153,15 +153,4 @@ public class PostgresJournalTests
         Assert.Contains("--restart", err);
     }
 
-    /// <summary>Waits until <paramref name="path"/> exists (checkpoints are renamed into place whole).</summary>
-    static bool WaitForFile(CliProcess run, string path)
-    {
-        var end = DateTime.UtcNow + Timeout;
-        while (DateTime.UtcNow < end && !run.Exited)
-        {
-            if (File.Exists(path)) return true;
-            Thread.Sleep(50);
-        }
-        return File.Exists(path);
-    }
 }
