@@ -80,7 +80,7 @@ public sealed class PcaStatistics : IDisposable
         var s1 = xc.sum(new long[] { 0 }, type: ScalarType.Float64);
         var s2 = xc.t().matmul(xc).to_type(ScalarType.Float64);
         var mean = (shift.to_type(ScalarType.Float64) + s1 / b).cpu();
-        var scatter = (s2 - outer(s1, s1).div_(b)).cpu();                   // re-centred on the exact chunk mean
+        var scatter = s2.sub_(outer(s1, s1).div_(b)).cpu();                 // re-centred on the exact chunk mean
         Merge(b, mean, scatter);
     }
 
