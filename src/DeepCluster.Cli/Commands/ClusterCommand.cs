@@ -74,25 +74,34 @@ public static class ClusterCommand
 
         using var scope = NewDisposeScope();
         var load = Stopwatch.StartNew();
-        Tensor x;
-        try { x = NpyFile.ReadFloat32MatrixTensor(s.Features); }
+        long n, dim;
+        try
+        {
+            // Only the header is read here: the clustering streams the rows (the N × dim matrix is never loaded).
+            var h = NpyFile.ReadHeader(s.Features);
+            if (h.Descr != "<f4") throw new InvalidDataException($"{s.Features}: dtype {h.Descr}, expected float32 ('<f4').");
+            if (h.Shape.Length != 2)
+                throw new InvalidDataException($"{s.Features}: shape ({string.Join(", ", h.Shape)}) has rank {h.Shape.Length}, expected a 2-D [N, dim] matrix.");
+            var rows = new NpyRowChunks(s.Features);
+            (n, dim) = (rows.Rows, rows.Cols);
+        }
         catch (Exception e) when (e is InvalidDataException or IOException or FormatException or EndOfStreamException)
         { throw new BadInputException(e is EndOfStreamException ? $"{s.Features}: truncated file." : e.Message); }
-        long n = x.shape[0], dim = x.shape[1];
         if (s.Pca > dim) throw new BadInputException($"--pca {s.Pca}: larger than the feature dimension {dim} of {s.Features}.");
         if (s.K > n) throw new BadInputException($"--k {s.K}: larger than the number of points {n} in {s.Features}.");
         if (n < 2) throw new BadInputException($"{s.Features}: needs at least 2 points, has {n}.");
-        x = x.to(dev);
         var loadTime = load.Elapsed;
-        Log($"{n} × {dim} features from {s.Features} on {dev} ({torch.get_num_threads()} threads), loaded in {loadTime.TotalSeconds:F2} s");
+        Log($"{n} × {dim} features from {s.Features} on {dev} ({torch.get_num_threads()} threads), streamed in chunks");
 
         ClusteringOutcome r;
         try
         {
-            r = WithProgress(pic ? 1 : s.Iterations, progress => ClusteringRunner.Run(x, pic ? "PIC" : "Kmeans", s.K, s.Pca,
+            r = WithProgress(pic ? 1 : s.Iterations, progress => ClusteringRunner.Run(s.Features, pic ? "PIC" : "Kmeans", s.K, s.Pca,
                 s.Iterations, s.Seed, dev, progress, Errors.Warn));
         }
         catch (ArgumentException e) { throw new BadInputException($"{s.Features}: {e.Message}"); }
+        catch (Exception e) when (e is InvalidDataException or IOException or EndOfStreamException)
+        { throw new BadInputException(e is EndOfStreamException ? $"{s.Features}: truncated file." : e.Message); }
         var (lists, assignments, iterations) = (r.ImagesLists, r.Assignments, r.Iterations);
         double? loss = pic ? null : r.Loss;
         var pcaTime = TimeSpan.FromSeconds(r.PreprocessSeconds);

@@ -41,11 +41,23 @@ public static class ClusteringRunner
     /// <summary>Progress callback: iterations done, iterations in all, and the k-means iteration (null for PIC).</summary>
     public delegate void Progress(int iteration, int total, KMeansIteration? step);
 
+    /// <summary>
+    /// Clusters the features of a float32/float64 [N, D] <c>.npy</c> file without loading it: the PCA is fitted from
+    /// statistics gathered chunk by chunk and applied chunk by chunk (<see cref="StreamingPreprocessing"/>), so memory
+    /// holds the N × <paramref name="pca"/> preprocessed points, not the N × D matrix.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not a float matrix, is truncated or holds NaN/Inf; names it.</exception>
+    /// <exception cref="ArgumentException">k is not in 1..N, the method is unknown, or the features have no variance.</exception>
     public static ClusteringOutcome Run(string featuresPath, string method, int k, int pca, int niter, long seed, Device device,
                                         Progress? progress = null, Action<string>? warning = null)
     {
-        using var x = NpyFile.ReadTensor(featuresPath);
-        return Run(x, method, k, pca, niter, seed, device, progress, warning);
+        var file = new NpyRowChunks(featuresPath);
+        CheckArguments(method, k, file.Rows);
+        var clock = Stopwatch.StartNew();
+        using var pre = StreamingPreprocessing.Preprocess(featuresPath, (int)Math.Min(pca, file.Cols));
+        var features = pre.Features.to(device);                          // the same tensor when already there
+        try { return Cluster(features, method, k, niter, seed, clock.Elapsed.TotalSeconds, progress, warning); }
+        finally { if (!ReferenceEquals(features, pre.Features)) features.Dispose(); }
     }
 
     /// <summary>Clusters <paramref name="features"/> (any float dtype, any device; moved to <paramref name="device"/>).</summary>
@@ -54,19 +66,31 @@ public static class ClusteringRunner
                                         Progress? progress = null, Action<string>? warning = null)
     {
         if (features.dim() != 2) throw new ArgumentException($"features must be a matrix, got {features.dim()} dimensions.");
-        if (k <= 0 || k > features.shape[0])
-            throw new ArgumentException($"k = {k}: must be between 1 and the number of points ({features.shape[0]}).");
+        CheckArguments(method, k, features.shape[0]);
         using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
         var x = features.to(ScalarType.Float32).to(device);
         using var pre = FeaturePreprocessing.Preprocess(x, Math.Min(pca, (int)x.shape[1]));
-        var preprocessSeconds = clock.Elapsed.TotalSeconds;
-        clock.Restart();
+        return Cluster(pre.Features, method, k, niter, seed, clock.Elapsed.TotalSeconds, progress, warning);
+    }
+
+    static void CheckArguments(string method, int k, long n)
+    {
+        if (k <= 0 || k > n)
+            throw new ArgumentException($"k = {k}: must be between 1 and the number of points ({n}).");
+        if (method is not ("Kmeans" or "PIC")) throw new ArgumentException($"--clustering {method}: choose Kmeans or PIC.");
+    }
+
+    /// <summary>k-means or PIC on preprocessed features (float32 [N, P], on the device to use).</summary>
+    static ClusteringOutcome Cluster(Tensor pre, string method, int k, int niter, long seed, double preprocessSeconds,
+                                     Progress? progress, Action<string>? warning)
+    {
+        var clock = Stopwatch.StartNew();
         switch (method)
         {
             case "Kmeans":
             {
-                using var r = KMeans.Fit(pre.Features, k, new KMeansOptions
+                using var r = KMeans.Fit(pre, k, new KMeansOptions
                 {
                     Iterations = niter,
                     Seed = seed,
@@ -80,7 +104,7 @@ public static class ClusteringRunner
             case "PIC":
             {
                 // PIC is deterministic given the features (exact kNN graph, fixed start vector): no seed.
-                var r = PowerIterationClustering.Fit(pre.Features);
+                var r = PowerIterationClustering.Fit(pre);
                 progress?.Invoke(1, 1, null);
                 return new ClusteringOutcome(r.Assignments, r.ImagesLists, 0, [], null,
                                              preprocessSeconds, clock.Elapsed.TotalSeconds);

@@ -8,7 +8,7 @@ namespace DeepCluster.Core.Clustering;
 /// <c>run_kmeans</c> (L2, not spherical, one run): optional seeded subsampling, initial centroids = the first k
 /// points of faiss's seeded permutation (<c>seed + 1</c>), then per iteration: assign every point to its nearest
 /// centroid (objective = sum of those squared distances, before the update), recompute the centroids as means
-/// and re-seed empty clusters (<see cref="EmptyClusterSplitter"/>). Finally every point (not just the training
+/// (sums accumulated in float64, see <see cref="KMeansPartial"/>) and re-seed empty clusters (<see cref="EmptyClusterSplitter"/>). Finally every point (not just the training
 /// subset) is assigned to its nearest final centroid. All tensor work stays on the input's device.
 /// </summary>
 public static class KMeans
@@ -43,13 +43,10 @@ public static class KMeans
                 using var iterScope = NewDisposeScope();
                 var (dis, assign) = bounded?.Assign(centroids)
                                     ?? ChunkedSearch.NearestAugmented(trainAugmented, trainNorms, centroids, o.RowsPerChunk);
-                double objective = dis.sum(ScalarType.Float64).item<double>();
-
-                var sums = zeros_like(centroids).index_add_(0, assign, train, 1);
-                var counts = assign.bincount(null, k).to(ScalarType.Float32);
-                centroids.copy_(sums / counts.clamp_min(1).unsqueeze(1));      // empty clusters get 0, as in faiss
-                var sizes = counts.cpu().data<float>().ToArray();
-                int splits = EmptyClusterSplitter.Split(sizes, centroids, nx);
+                // The same reduce as DistributedKMeans with one range: float64 sums, then faiss's splitting.
+                using var partial = KMeansPartial.Of(train, dis, assign, k);
+                double objective = partial.Objective;
+                int splits = partial.UpdateCentroids(centroids);
 
                 var stats = new KMeansIteration(it, objective, splits, clock.Elapsed);
                 iterations.Add(stats);

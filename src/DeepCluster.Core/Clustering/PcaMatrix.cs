@@ -75,7 +75,30 @@ public sealed class PcaMatrix : IDisposable
             cov.add_(xc.t().matmul(xc).to_type(ScalarType.Float64));
         }
         cov.div_(n);
+        var pca = FromCovariance(mean, cov, outputDim, eigenPower);     // its tensors are in this scope: move them out
+        pca.Mean.MoveToOuterDisposeScope();
+        pca.Matrix.MoveToOuterDisposeScope();
+        pca.Bias.MoveToOuterDisposeScope();
+        return pca;
+    }
 
+    /// <summary>
+    /// The PCA of data with the given mean and covariance (e.g. merged from per-range <see cref="PcaStatistics"/>):
+    /// the same eigen-decomposition, sign convention, floor and scaling as <see cref="Train"/>.
+    /// </summary>
+    /// <param name="mean">Mean of the data, [d_in] (any float dtype; stored as float32).</param>
+    /// <param name="covariance">Covariance (divided by N), [d_in, d_in] (decomposed in float64).</param>
+    /// <param name="outputDim">Output dimension, 1..d_in.</param>
+    /// <param name="eigenPower">Exponent of the eigenvalues (-0.5 whitens).</param>
+    /// <exception cref="ArgumentException">outputDim out of range, or the covariance is zero.</exception>
+    public static PcaMatrix FromCovariance(Tensor mean, Tensor covariance, int outputDim, double eigenPower = -0.5)
+    {
+        long dIn = covariance.shape[0];
+        if (outputDim < 1 || outputDim > dIn)
+            throw new ArgumentException($"PCA output dimension {outputDim} must be in 1..{dIn} (the input dimension).", nameof(outputDim));
+        using var scope = NewDisposeScope();
+        var cov = covariance.to_type(ScalarType.Float64);
+        var mean32 = mean.to_type(ScalarType.Float32).clone();            // never an alias of the caller's tensor
         var (eigAscending, vecAscending) = linalg.eigh(cov);
         var eig = eigAscending.flip(0).narrow(0, 0, outputDim);           // descending
         var vecs = vecAscending.flip(1).narrow(1, 0, outputDim).t();       // [d_out, d_in]
@@ -84,10 +107,10 @@ public sealed class PcaMatrix : IDisposable
 
         var eigenvalues = eig.cpu().data<double>().ToArray();
         double top = eigenvalues[0];
-        if (!(top > 0)) throw new ArgumentException("PCA: the features have zero variance (all rows identical).", nameof(x));
+        if (!(top > 0)) throw new ArgumentException("PCA: the features have zero variance (all rows identical).", nameof(covariance));
         var scale = eig.clamp_min(top * RelativeEigenFloor).pow(eigenPower);
         var matrix = (vecs * scale.unsqueeze(1)).to_type(ScalarType.Float32).contiguous();
-        var pca = new PcaMatrix(mean.MoveToOuterDisposeScope(), matrix.MoveToOuterDisposeScope(), eigenvalues, eigenPower);
+        var pca = new PcaMatrix(mean32.MoveToOuterDisposeScope(), matrix.MoveToOuterDisposeScope(), eigenvalues, eigenPower);
         pca.Bias.MoveToOuterDisposeScope();
         return pca;
     }
