@@ -97,13 +97,14 @@ public class DamagedFilesTests(FinishedExperiment finished)
     {
         using var dir = new TempDir();
         var exp = dir.File("exp");
+        var folder = new ExperimentFolder(exp);
         using (var run = new CliProcess(FinishedExperiment.Args(exp)))
         {
-            Assert.True(run.WaitForLine("epoch 0 training", FinishedExperiment.Timeout), run.Output);
-            Thread.Sleep(500);                                               // an iteration checkpoint or two
+            // Killed inside epoch 0's training, once iteration 3's checkpoint exists (iteration 0's is journaled by
+            // then); a fixed pause could outlast the 8 iterations on an idle machine.
+            Assert.True(run.WaitForFile(folder.IterationCheckpoint(1), FinishedExperiment.Timeout), run.Output);
             run.KillHard();
         }
-        var folder = new ExperimentFolder(exp);
         if (damage == "order")
         {
             var bytes = File.ReadAllBytes(folder.SamplerOrderPath(0));
