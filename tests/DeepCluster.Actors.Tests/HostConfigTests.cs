@@ -10,7 +10,7 @@ public class HostConfigTests
     public void EveryShippedKeyIsRead()
     {
         // deepcluster.loader.prefetch-batches and pull-window were shipped and read by nothing.
-        Assert.Equal(DeepClusterSettings.Keys.Concat(JournalSettings.Keys).Append("deepcluster.compute-dispatcher").Order(),
+        Assert.Equal(DeepClusterSettings.Keys.Concat(JournalSettings.Keys).Concat(DeepCluster.Actors.Cluster.HostSettingsLoader.Keys).Append("deepcluster.compute-dispatcher").Order(),
                      HostConfig.ShippedKeys().Order());
         Assert.Equal(DeepClusterSettings.Default, HostConfig.Load(null).Settings);
         Assert.Equal(JournalSettings.Default, JournalSettings.From(HostConfig.Load(null).Hocon));
