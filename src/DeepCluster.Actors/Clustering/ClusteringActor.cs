@@ -30,19 +30,19 @@ public sealed class ClusteringActor : ReceiveActor
             try
             {
                 var device = TorchRuntime.ResolveDevice(msg.Device);
-                var events = Context.System.EventStream;
+                var experiment = Sender;   // progress goes to the experiment that asked, which reports it up its tree
                 // PCA of large features takes a while (14–18 s for AlexNet's 4096-d) before the first k-means iteration:
                 // say so, so the screen does not stand still.
                 var shape = NpyFile.ReadHeader(msg.FeaturesPath).Shape;
                 var total = msg.Method.Equals("PIC", StringComparison.OrdinalIgnoreCase) ? 1 : msg.Niter;
-                events.Publish(new PhaseProgress(msg.Epoch, Phase.Clustering, 0, total, 0, "it",
+                experiment.Tell(new PhaseProgress(msg.Epoch, Phase.Clustering, 0, total, 0, "it",
                     $"PCA-whitening {string.Join("×", shape)} features to {msg.Pca} dims…"));
                 var result = ClusteringRunner.Run(msg.FeaturesPath, msg.Method, msg.K, msg.Pca, msg.Niter, msg.Seed, device,
-                    (it, total, step) => events.Publish(new PhaseProgress(msg.Epoch, Phase.Clustering, it, total, 0, "it",
+                    (it, total, step) => experiment.Tell(new PhaseProgress(msg.Epoch, Phase.Clustering, it, total, 0, "it",
                         step is null ? null : $"objective {step.Objective:F2}")));
                 Directory.CreateDirectory(Path.GetDirectoryName(msg.AssignmentsPath)!);
                 NpyFile.WriteInt64(msg.AssignmentsPath, result.Assignments);
-                Sender.Tell(new FeaturesClustered(msg.Epoch, msg.AssignmentsPath, result.Loss, result.Objectives,
+                experiment.Tell(new FeaturesClustered(msg.Epoch, msg.AssignmentsPath, result.Loss, result.Objectives,
                     result.NonEmpty, result.Seconds));
             }
             catch (Exception e)

@@ -26,6 +26,19 @@ public sealed record ExperimentCompleted(int Epochs, string Folder);
 /// <summary>Published when a phase failed; the durable state stays at the last durable point.</summary>
 public sealed record ExperimentFailed(string Error);
 
+/// <summary>
+/// Pause at the next safe point: the phase running now ends (training writes an iteration checkpoint at its next
+/// batch), nothing further starts, and the experiment answers <see cref="ExperimentHalted"/>. Sending
+/// <see cref="RunExperiment"/> again continues from there.
+/// </summary>
+public sealed record HaltExperiment
+{
+    public static HaltExperiment Instance { get; } = new();
+}
+
+/// <summary>The experiment stopped at a safe point (after <see cref="HaltExperiment"/>): epoch, phase and, inside training, the iteration.</summary>
+public sealed record ExperimentHalted(int Epoch, Phase Phase, int? Iteration);
+
 /// <summary>The actors the experiment drives.</summary>
 public sealed record PipelineActors(IActorRef FeatureExtractor, IActorRef Clustering, IActorRef Sampler, IActorRef Trainer);
 
@@ -48,7 +61,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
     ExperimentState state = new();
     TrainConfig? pending;       // a new experiment's configuration: journaled once its first model is saved
     Stopwatch? epochClock;
-    bool failed;
+    bool failed, halting;
 
     /// <summary><c>experiment-ID</c> (the folder's <c>experiment.id</c>), so that experiments can share one journal.</summary>
     public override string PersistenceId => journal.PersistenceId;
@@ -64,6 +77,11 @@ public sealed class ExperimentActor : ReceivePersistentActor
         Recover<IExperimentEvent>(e => state = state.Apply(e));
 
         Command<RunExperiment>(Run);
+        Command<HaltExperiment>(_ => Halt());
+        Command<TrainingPaused>(p => state.Phase == Phase.Training && p.Epoch == state.Epoch, _ => Continue());
+        // What the pipeline actors report about the work they do for this experiment goes up the tree with its own.
+        Command<PhaseProgress>(Report);
+        Command<ExperimentLog>(Report);
         Command<ModelInitialized>(OnModelInitialized);
         Command<FeaturesExtracted>(f => state.Phase == Phase.Features, OnFeatures);
         Command<FeaturesClustered>(c => state.Phase == Phase.Clustering, OnClustered);
@@ -88,6 +106,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
     void Run(RunExperiment run)
     {
         failed = false;
+        halting = false;
         if (state.Config is null)
         {
             // A new experiment: the first model is made (and --resume read) before anything is journaled.
@@ -147,6 +166,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
     {
         if (failed) return;
         if (state.Finished) { Finish(); return; }
+        if (halting) { Report(new ExperimentHalted(state.Epoch, state.Phase, state.LastCheckpoint?.Iteration)); return; }
         if (EpochInputs.Check(state, folder, state.Phase) is { } damage) { GoBack(damage, "found"); return; }
         var cfg = state.Config!;
         var epoch = state.Epoch;
@@ -176,6 +196,19 @@ public sealed class ExperimentActor : ReceivePersistentActor
                     cfg.Checkpoints, folder.CheckpointsDir, folder.EpochModelPath(epoch), FromCheckpoint: ck is not null), Self);
                 break;
         }
+    }
+
+    /// <summary>
+    /// Pause at the next safe point. Training is asked to checkpoint at its next batch; any other phase runs to its end
+    /// (its result is journaled, then <see cref="Continue"/> stops). Before the experiment exists (its first model is
+    /// being made), the pause takes effect once it does; a failed run is already at rest.
+    /// </summary>
+    void Halt()
+    {
+        halting = true;
+        if (failed) Report(new ExperimentHalted(state.Epoch, state.Phase, state.LastCheckpoint?.Iteration));
+        else if (state.Started && state.Phase == Phase.Training && !state.Finished) actors.Trainer.Tell(new PauseTraining(state.Epoch), Self);
+        else if (state.Finished) Finish();
     }
 
     /// <summary>
@@ -309,7 +342,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
     {
         if (outputs.PublishCheckpoint(state) is { } error) { Fail(error); return; }
         Say($"done: {state.Completed.Count} epoch(s) in {folder.Root}");
-        Context.System.EventStream.Publish(new ExperimentCompleted(state.Epoch, folder.Root));
+        Report(new ExperimentCompleted(state.Epoch, folder.Root));
     }
 
     void Report(EpochMetrics m)
@@ -331,14 +364,14 @@ public sealed class ExperimentActor : ReceivePersistentActor
 
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
-        Context.System.EventStream.Publish(new ExperimentFailed(
+        Report(new ExperimentFailed(
             $"{journal.Name}: the experiment journal could not be read ({reason.GetBaseException().Message})."));
         base.OnRecoveryFailure(reason, message);
     }
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
-        Context.System.EventStream.Publish(new ExperimentFailed(
+        Report(new ExperimentFailed(
             $"{journal.Name}: could not write to the experiment journal ({cause.GetBaseException().Message})."));
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
@@ -347,10 +380,16 @@ public sealed class ExperimentActor : ReceivePersistentActor
     {
         failed = true;
         log.Error(error);
-        Context.System.EventStream.Publish(new ExperimentFailed(error));
+        Report(new ExperimentFailed(error));
     }
 
-    void Say(string text) => Context.System.EventStream.Publish(new ExperimentLog(text));
+    void Say(string text) => Report(new ExperimentLog(text));
+
+    /// <summary>
+    /// What the run reports (log lines, progress, its end) goes to the parent, which owns this experiment: the
+    /// <see cref="Hosting.PipelineSupervisor"/> passes it on to the console (<c>train</c>) or to the host's entity.
+    /// </summary>
+    void Report(object message) => Context.Parent.Tell(message);
 
     static SgdSettings Sgd(TrainConfig c) => new(c.Lr, c.Momentum, c.Wd);
 }

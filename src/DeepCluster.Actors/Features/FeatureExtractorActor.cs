@@ -99,7 +99,7 @@ public sealed class FeatureExtractorActor : ReceiveActor
             skipped += expected - b.Indices.Length;
             done += expected;
             consumer.Consumed(b, Self);
-            Context.System.EventStream.Publish(new PhaseProgress(job!.Epoch, Phase.Features, done, total,
+            requester.Tell(new PhaseProgress(job!.Epoch, Phase.Features, done, total,
                 done / Math.Max(1e-9, clock.Elapsed.TotalSeconds), "img"));
         }
         catch (Exception e) { consumer.Close(Self); Fail(e.Message); }
@@ -114,7 +114,7 @@ public sealed class FeatureExtractorActor : ReceiveActor
             output.Commit();
             output = null;
             if (skipped > 0)
-                Context.System.EventStream.Publish(new ExperimentLog(
+                requester.Tell(new ExperimentLog(
                     $"epoch {job!.Epoch}: {skipped} unreadable image(s) skipped; their feature rows hold their batch's mean"));
             string? labelsPath = null;
             if (consumer.Opened?.TrueLabels is { } labels && labels.Length == n)

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Akka.Actor;
 using DeepCluster.Actors.Experiment;
+using DeepCluster.Actors.Progress;
 
 namespace DeepCluster.Actors.Hosting;
 
@@ -26,8 +27,11 @@ public sealed record GetExperiment
 /// naming the actor, the phase and the error. An actor that keeps failing (more than <see cref="MaxRestarts"/> times
 /// a minute, e.g. in its constructor) is stopped;</item>
 /// <item>the experiment itself is stopped, not restarted (a restart would replay its journal and wait for a
-/// <see cref="RunExperiment"/> nobody sends again), and the failure is published as <see cref="ExperimentFailed"/>.</item>
+/// <see cref="RunExperiment"/> nobody sends again), and the failure is reported as <see cref="ExperimentFailed"/>.</item>
 /// </list>
+/// What the experiment reports (log lines, progress, completion, failure, a pause) goes on to <c>reportTo</c>: the
+/// host's experiment entity, or, without one (<c>deepcluster train</c>), the event stream, where the console and the
+/// log file listen.
 /// </summary>
 public sealed class PipelineSupervisor : ReceiveActor
 {
@@ -35,9 +39,11 @@ public sealed class PipelineSupervisor : ReceiveActor
     const string Compute = "deepcluster.compute-dispatcher";
 
     readonly IActorRef experiment;
+    readonly IActorRef? reportTo;
 
-    public PipelineSupervisor(PipelineProps props, Func<PipelineActors, Props> experimentProps)
+    public PipelineSupervisor(PipelineProps props, Func<PipelineActors, Props> experimentProps, IActorRef? reportTo = null)
     {
+        this.reportTo = reportTo;
         var loader = Context.ActorOf(props.DataLoader(), "data-loader");
         var actors = new PipelineActors(
             Context.ActorOf(props.FeatureExtractor(loader).WithDispatcher(Compute), "feature-extractor"),
@@ -46,10 +52,23 @@ public sealed class PipelineSupervisor : ReceiveActor
             Context.ActorOf(props.Trainer(loader).WithDispatcher(Compute), "trainer"));
         experiment = Context.ActorOf(experimentProps(actors), "experiment");
         Receive<GetExperiment>(_ => Sender.Tell(experiment));
+        Receive<RunExperiment>(r => experiment.Forward(r));
+        Receive<HaltExperiment>(h => experiment.Forward(h));
+        Receive<PhaseProgress>(Report);
+        Receive<ExperimentLog>(Report);
+        Receive<ExperimentCompleted>(Report);
+        Receive<ExperimentFailed>(Report);
+        Receive<ExperimentHalted>(Report);
     }
 
-    public static Props Props(PipelineProps props, Func<PipelineActors, Props> experiment) =>
-        Akka.Actor.Props.Create(() => new PipelineSupervisor(props, experiment));
+    void Report(object message)
+    {
+        if (reportTo is null) Context.System.EventStream.Publish(message);
+        else reportTo.Tell(message);
+    }
+
+    public static Props Props(PipelineProps props, Func<PipelineActors, Props> experiment, IActorRef? reportTo = null) =>
+        Akka.Actor.Props.Create(() => new PipelineSupervisor(props, experiment, reportTo));
 
     protected override SupervisorStrategy SupervisorStrategy() => new ReportingStrategy(MaxRestarts, TimeSpan.FromMinutes(1), Decide);
 
@@ -57,7 +76,7 @@ public sealed class PipelineSupervisor : ReceiveActor
     {
         if (child.Equals(experiment))
         {
-            Context.System.EventStream.Publish(new ExperimentFailed($"the experiment actor failed: {Describe(cause)}"));
+            Report(new ExperimentFailed($"the experiment actor failed: {Describe(cause)}"));
             return Directive.Stop;
         }
         experiment.Tell(new PipelineActorFailed(child.Path.Name, Describe(cause)));

@@ -3,10 +3,17 @@ using Akka.Actor;
 namespace DeepCluster.Actors.Progress;
 
 /// <summary>Appends the experiment's log lines and Akka's own (<see cref="AkkaLogLine"/>), time-stamped, to the log file of the experiment folder.</summary>
+/// <remarks>
+/// <c>train</c> has one experiment per process: its log file listens to the event stream. The host has many: each
+/// experiment entity owns a log file actor and sends it the lines itself (<c>subscribe</c> off).
+/// </remarks>
 public sealed class LogFileActor : ReceiveActor
 {
-    public LogFileActor(string path)
+    readonly bool subscribe;
+
+    public LogFileActor(string path, bool subscribe = true)
     {
+        this.subscribe = subscribe;
         Receive<ExperimentLog>(l => Append(l.Text));
         Receive<AkkaLogLine>(l => Append(l.Text));
 
@@ -15,9 +22,10 @@ public sealed class LogFileActor : ReceiveActor
 
     protected override void PreStart()
     {
+        if (!subscribe) return;
         Context.System.EventStream.Subscribe(Self, typeof(ExperimentLog));
         Context.System.EventStream.Subscribe(Self, typeof(AkkaLogLine));
     }
 
-    public static Props Props(string path) => Akka.Actor.Props.Create(() => new LogFileActor(path));
+    public static Props Props(string path, bool subscribe = true) => Akka.Actor.Props.Create(() => new LogFileActor(path, subscribe));
 }

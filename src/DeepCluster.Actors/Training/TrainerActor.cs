@@ -45,6 +45,12 @@ public sealed record EpochTrained(int Epoch, string ModelPath, double Loss, doub
 
 public sealed record TrainingFailed(int Epoch, string Error);
 
+/// <summary>Stop the epoch at the next batch, after an iteration checkpoint (a pause of the experiment).</summary>
+public sealed record PauseTraining(int Epoch);
+
+/// <summary>The epoch stopped before <paramref name="Iteration"/>, whose checkpoint was reported just before this.</summary>
+public sealed record TrainingPaused(int Epoch, int Iteration);
+
 /// <summary>
 /// The SGD steps. Owns the live model and the trunk optimiser (its momentum carries across epochs); every other
 /// actor sees the model only through the files it writes. Its random draws are seeded from (seed, epoch) for the
@@ -66,12 +72,14 @@ public sealed class TrainerActor : ReceiveActor
     long images;
     double lossSum;
     long lossCount;
+    bool pauseRequested;
 
     public TrainerActor(IActorRef loader)
     {
         consumer = new BatchConsumer(loader, Hosting.DeepClusterSettings.Of(Context.System).PullWindow);
         Receive<InitializeModel>(Initialize);
         Receive<TrainEpoch>(Start);
+        Receive<PauseTraining>(p => job?.Epoch == p.Epoch && consumer.StreamId is not null, _ => pauseRequested = true);
         Receive<StreamOpened>(o => consumer.Accept(o, Self));
         Receive<BatchLoaded>(b => consumer.Owns(b.StreamId), OnBatch);
         Receive<StreamCompleted>(c => consumer.Owns(c.StreamId), _ => Finish());
@@ -109,7 +117,7 @@ public sealed class TrainerActor : ReceiveActor
     {
         try
         {
-            job = msg; requester = Sender;
+            job = msg; requester = Sender; pauseRequested = false;
             var device = TorchRuntime.ResolveDevice(msg.Device);
             var headSeed = TrainingSeeds.Head(msg.Seed, msg.Epoch);
             if (model is null || stateFile != msg.StartModelPath || msg.Resumes)
@@ -138,6 +146,7 @@ public sealed class TrainerActor : ReceiveActor
             // iteration must still name the same batch (and dropout seed) as in a run resumed after it.
             iteration = b.Number;
             long n = (long)batchesPerEpoch * job!.Epoch + iteration;
+            if (pauseRequested) { Pause(n); return; }
             if (n % job.CheckpointEvery == 0 && !(iteration == job.StartIteration && job.Resumes))
             {
                 if (Diverged() is { } diverged) { consumer.Close(Self); Fail(diverged); return; }
@@ -160,10 +169,25 @@ public sealed class TrainerActor : ReceiveActor
             images += b.Labels.Length;
             iteration++;
             consumer.Consumed(b, Self);
-            Context.System.EventStream.Publish(new PhaseProgress(job.Epoch, Phase.Training, iteration, batchesPerEpoch,
+            requester.Tell(new PhaseProgress(job.Epoch, Phase.Training, iteration, batchesPerEpoch,
                 images / Math.Max(1e-9, clock.Elapsed.TotalSeconds), "img", $"loss {lossSum / Math.Max(1, lossCount):F3}"));
         }
         catch (Exception e) { consumer.Close(Self); Fail(e.Message); }
+    }
+
+    /// <summary>
+    /// A pause: the state before this batch is saved as an iteration checkpoint (continuing from it trains the same
+    /// numbers as not stopping, like any checkpoint) and the stream is closed.
+    /// </summary>
+    void Pause(long n)
+    {
+        consumer.Close(Self);
+        pauseRequested = false;
+        if (Diverged() is { } diverged) { Fail(diverged); return; }
+        var path = Path.Combine(job!.CheckpointsDir, $"pause_{n}.pth.tar");
+        ModelFiles.Save(path, model!, trainer!.Optimizer, job.Epoch + 1, job.Arch);
+        requester.Tell(new IterationCheckpointed(job.Epoch, iteration, path, lossSum, lossCount));
+        requester.Tell(new TrainingPaused(job.Epoch, iteration));
     }
 
     void Finish()

@@ -62,9 +62,15 @@ public sealed class ExperimentFolder
     }
 
     /// <summary>Gives the folder a new random id (16 hex digits), written atomically to <c>experiment.id</c>, and returns it.</summary>
-    public string CreateId()
+    public string CreateId() => WriteId(NewId());
+
+    /// <summary>A new random id: 16 hex digits.</summary>
+    public static string NewId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+
+    /// <summary>Records <paramref name="id"/> (checked with <see cref="IsId"/>) in <c>experiment.id</c>, atomically; returns it.</summary>
+    public string WriteId(string id)
     {
-        var id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        if (!IsId(id)) throw new ArgumentException($"{id}: not an experiment id (1 to 64 characters a-z, 0-9, '-')");
         AtomicFile.Write(IdPath, s => s.Write(Encoding.ASCII.GetBytes(id + "\n")));
         return id;
     }
