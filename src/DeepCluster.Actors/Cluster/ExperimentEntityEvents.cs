@@ -34,7 +34,7 @@ public sealed record ControlState
 
     public ControlState Apply(IControlEvent e) => e switch
     {
-        ExperimentSubmitted s => this with { Config = s.Config, Submitted = s.At, State = RunStates.Starting, Detail = null },
+        ExperimentSubmitted s => this with { Config = s.Config, Submitted = s.At, State = RunStates.Running, Detail = null },
         RunStateChanged c => this with { State = c.State, Detail = c.Detail },
         _ => throw new ArgumentException($"unknown control event {e.GetType().Name}"),
     };

@@ -40,6 +40,9 @@ public sealed class ExperimentSerializer(ExtendedActorSystem system) : Serialize
         [typeof(EpochDone)] = "epoch-done",
         [typeof(PhaseRewound)] = "phase-rewound",
         [typeof(ExperimentState)] = "experiment-state",
+        // The host's experiment entities (their own persistence ids, control-ID).
+        [typeof(Cluster.ExperimentSubmitted)] = "experiment-submitted",
+        [typeof(Cluster.RunStateChanged)] = "run-state-changed",
     };
 
     static readonly Dictionary<string, Type> Types = Manifests.ToDictionary(m => m.Value, m => m.Key);

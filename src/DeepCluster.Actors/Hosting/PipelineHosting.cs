@@ -24,7 +24,7 @@ public static class PipelineHosting
     /// Set in code, whatever the configuration files say: top-level actors that throw are stopped and reported, and
     /// Akka's log goes to train.log (warnings also to the console), never a second copy of an error on stdout.
     /// </summary>
-    static readonly Config Fixed = ConfigurationFactory.ParseString(
+    internal static readonly Config Fixed = ConfigurationFactory.ParseString(
         $"akka.actor.guardian-supervisor-strategy = \"{TypeName<ReportingGuardianStrategy>()}\"\n" +
         $"akka.loggers = [\"{TypeName<AkkaLogRouter>()}\"]");
 
@@ -77,6 +77,7 @@ public static class PipelineHosting
     /// that wrote it, so rows of journals written before (Akka's default JSON, id 1) are still read by that one.
     /// </summary>
     public static AkkaConfigurationBuilder AddExperimentSerializer(this AkkaConfigurationBuilder builder) =>
-        builder.WithCustomSerializer("deepcluster-experiment", [typeof(IExperimentEvent), typeof(ExperimentState)],
+        builder.WithCustomSerializer("deepcluster-experiment",
+                                     [typeof(IExperimentEvent), typeof(ExperimentState), typeof(Cluster.IControlEvent)],
                                      system => new ExperimentSerializer(system));
 }

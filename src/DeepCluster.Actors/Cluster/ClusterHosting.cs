@@ -1,0 +1,96 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using DeepCluster.Actors.Hosting;
+using DeepCluster.Actors.Progress;
+
+namespace DeepCluster.Actors.Cluster;
+
+/// <summary>The shard region of experiment entities, as registered in the <see cref="ActorRegistry"/>.</summary>
+public sealed class ExperimentRegion;
+
+/// <summary>
+/// Registers a DeepCluster host node with Akka.Hosting: remoting and Akka.Cluster with the node's roles, the journal
+/// shared by every experiment (SQLite <c>ROOT/host.db</c> on one machine, PostgreSQL for several), and the shard
+/// region of <see cref="ExperimentEntity"/> (on coordinator nodes; a proxy elsewhere) with remember-entities, its own
+/// state in tables of its own (<c>sharding_journal</c>, <c>sharding_snapshot</c>).
+/// </summary>
+public static class ClusterHosting
+{
+    public const string RegionName = "experiment";
+    const int Shards = 100;
+
+    /// <param name="hocon">The checked configuration (<see cref="HostConfig.Load"/>), with the cluster settings of <paramref name="host"/> in front.</param>
+    public static AkkaConfigurationBuilder AddDeepClusterHost(this AkkaConfigurationBuilder builder, HostSettings host, Config hocon,
+                                                              JournalSettings journal, PipelineProps? props = null)
+    {
+        builder.AddHocon(hocon, HoconAddMode.Prepend);
+        builder.AddHocon(PipelineHosting.Fixed, HoconAddMode.Prepend);
+        var (connection, provider, mapping) = Journal(host, journal);
+        builder.WithSqlPersistence(connectionString: connection, providerName: provider, autoInitialize: true);
+        builder.AddHocon("akka.persistence.journal.sql.recovery-event-timeout = 10s", HoconAddMode.Prepend);
+        builder.AddExperimentSerializer();
+        builder.WithSqlPersistence(
+            new SqlJournalOptions(isDefaultPlugin: false, identifier: "sharding")
+            {
+                ConnectionString = connection, ProviderName = provider, AutoInitialize = true,
+                DatabaseOptions = new JournalDatabaseOptions(mapping) { JournalTable = new JournalTableOptions { TableName = "sharding_journal" } },
+            },
+            new SqlSnapshotOptions(isDefaultPlugin: false, identifier: "sharding")
+            {
+                ConnectionString = connection, ProviderName = provider, AutoInitialize = true,
+                DatabaseOptions = new SnapshotDatabaseOptions(mapping) { SnapshotTable = new SnapshotTableOptions { TableName = "sharding_snapshot" } },
+            }, null, null);
+
+        var journalName = journal.Provider == JournalProvider.PostgreSql ? $"PostgreSQL journal {journal.Server}" : HostJournalPath(host);
+        var extractor = HashCodeMessageExtractor.Create(Shards, m => m is IExperimentCommand c ? c.ExperimentId : null!, m => m);
+        if (host.Has(HostRoles.Coordinator))
+            builder.WithShardRegion<ExperimentRegion>(RegionName, id => ExperimentEntity.Props(id, host.ExperimentsRoot, journalName, props),
+                extractor, new ShardOptions
+                {
+                    Role = HostRoles.Coordinator,
+                    RememberEntities = true,
+                    StateStoreMode = StateStoreMode.Persistence,
+                    JournalPluginId = "akka.persistence.journal.sharding",
+                    SnapshotPluginId = "akka.persistence.snapshot-store.sharding",
+                    HandOffStopMessage = PoisonPill.Instance,
+                });
+        else
+            builder.WithShardRegionProxy<ExperimentRegion>(RegionName, HostRoles.Coordinator, extractor);
+        builder.WithActors((system, _) =>
+        {
+            // Akka's own log lines (warnings) of the host go to ROOT/host.log.
+            system.ActorOf(LogFileActor.Props(Path.Combine(host.ExperimentsRoot, "host.log")), "log-file");
+        });
+        return builder;
+    }
+
+    /// <summary>The host's SQLite journal: one file for every experiment of this (single) node.</summary>
+    public static string HostJournalPath(HostSettings host) => Path.Combine(host.ExperimentsRoot, "host.db");
+
+    static (string Connection, string Provider, DatabaseMapping Mapping) Journal(HostSettings host, JournalSettings journal) =>
+        journal.Provider == JournalProvider.PostgreSql
+            ? (journal.ConnectionString, journal.ProviderName, DatabaseMapping.PostgreSql)
+            : ($"Data Source={HostJournalPath(host)}", journal.ProviderName, DatabaseMapping.Sqlite);
+
+    /// <summary>
+    /// The remoting and cluster settings of <paramref name="host"/>: its address, roles, seed nodes, and the Split
+    /// Brain Resolver (keep-majority).
+    /// </summary>
+    public static Config ClusterHocon(HostSettings host)
+    {
+        static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+        return ConfigurationFactory.ParseString($$"""
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp.hostname = {{Quote(host.Hostname)}}
+            akka.remote.dot-netty.tcp.port = {{host.Port}}
+            akka.cluster.roles = [{{string.Join(", ", host.Roles.Select(Quote))}}]
+            akka.cluster.seed-nodes = [{{string.Join(", ", host.SeedNodes.Select(Quote))}}]
+            akka.cluster.downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+            akka.cluster.split-brain-resolver.active-strategy = keep-majority
+            """);
+    }
+}
