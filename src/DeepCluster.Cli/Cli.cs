@@ -18,6 +18,7 @@ public static class Cli
         root.Subcommands.Add(TrainCommand.Create(pipeline));
         root.Subcommands.Add(TrainCommand.CreateResume(pipeline));
         root.Subcommands.Add(ClusterCommand.Create());
+        root.Subcommands.Add(HostCommand.Create(pipeline));
         // Further subcommands register here.
         return root;
     }

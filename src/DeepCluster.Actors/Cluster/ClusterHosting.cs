@@ -91,6 +91,9 @@ public static class ClusterHosting
             akka.cluster.seed-nodes = [{{string.Join(", ", host.SeedNodes.Select(Quote))}}]
             akka.cluster.downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
             akka.cluster.split-brain-resolver.active-strategy = keep-majority
+            # Ctrl+C / SIGTERM stop the node through the CLI's cancellation (HostNode.DisposeAsync runs the coordinated
+            # shutdown); Akka's own process-exit hook would run it a second time, concurrently, inside the signal.
+            akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
             """);
     }
 }

@@ -41,7 +41,8 @@ public sealed class HostNode : IAsyncDisposable
         var config = ClusterHosting.ClusterHocon(settings).WithFallback(hocon);
         var host = new HostBuilder()
             .ConfigureLogging(l => l.ClearProviders())
-            .ConfigureServices(s => s.AddAkka(HostSettings.SystemName, b => b.AddDeepClusterHost(settings, config, journal, props)))
+            // Ctrl+C / SIGTERM reach the node through the caller's cancellation token only (see ExperimentHost.CallerLifetime).
+            .ConfigureServices(s => s.AddSingleton<IHostLifetime, ExperimentHost.CallerLifetime>().AddAkka(HostSettings.SystemName, b => b.AddDeepClusterHost(settings, config, journal, props)))
             .Build();
         try
         {

@@ -92,7 +92,7 @@ public static class ExperimentHost
     /// (the CLI's), which ends the run and stops the host once. The default ConsoleLifetime would also catch those
     /// signals and stop the host a second time, concurrently, which could hang the shutdown.
     /// </summary>
-    sealed class CallerLifetime : IHostLifetime
+    internal sealed class CallerLifetime : IHostLifetime
     {
         public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
