@@ -229,11 +229,11 @@ public static partial class HostSettingsLoader
             var full = $"{Prefix}.{key}";
             if (!config.HasPath(full)) return [];
             var raw = config.GetValue(full);
-            if (raw.IsEmpty) return [];
-            if (!raw.IsArray()) throw new InvalidDataException($"{Where(key)} must be a list [a, b, ...].");
-            return raw.GetArray().Select(v => v.IsObject() || v.IsArray() ? throw new InvalidDataException($"{Where(key)} must be a list of strings.")
-                                                                          : v.GetString())
-                      .Where(v => !string.IsNullOrWhiteSpace(v)).Select(v => v.Trim()).ToList();
+            if (raw.IsObject() || (raw.IsString() && !raw.IsEmpty)) throw new InvalidDataException($"{Where(key)} must be a list [a, b, ...].");
+            IList<string> items;
+            try { items = config.GetStringList(full); }
+            catch (Exception e) when (e is not OutOfMemoryException) { throw new InvalidDataException($"{Where(key)} must be a list of strings [a, b, ...]."); }
+            return items.Where(v => !string.IsNullOrWhiteSpace(v)).Select(v => v.Trim()).ToList();
         }
 
         public int Port(string key, int fallback, bool allowZero)
