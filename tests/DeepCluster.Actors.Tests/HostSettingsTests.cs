@@ -233,4 +233,22 @@ public class HostSettingsTests : IDisposable
         Assert.Equal(1 << 20, hocon.GetByteSize("akka.remote.dot-netty.tcp.send-buffer-size"));
         Assert.Equal(1 << 20, hocon.GetByteSize("akka.remote.dot-netty.tcp.receive-buffer-size"));
     }
+
+    /// <summary>The files shipped in config/ (copied next to the application) load, and say what they promise.</summary>
+    [Theory]
+    [InlineData("host.conf", "coordinator,worker,api", false, 0)]
+    [InlineData("coordinator.conf", "coordinator,api", true, 1)]
+    [InlineData("worker.conf", "worker", true, 1)]
+    [InlineData("persistence-postgres.conf", "coordinator,worker,api", true, 0)]
+    public void TheShippedFilesAreValid(string name, string roles, bool postgres, int seeds)
+    {
+        var file = Path.Combine(AppContext.BaseDirectory, "config", name);
+        var (hocon, _) = HostConfig.Load(file);
+        var s = HostSettingsLoader.From(hocon, file, Path.GetDirectoryName(file)!);
+        Assert.Equal(roles, string.Join(",", s.Roles));
+        Assert.Equal(postgres, JournalSettings.From(hocon).Provider == JournalProvider.PostgreSql);
+        Assert.Equal(seeds, s.SeedNodes.Count);
+        Assert.True(HostSettingsLoader.IsLoopback(s.Hostname) && HostSettingsLoader.IsLoopback(s.Api.Bind));
+        Assert.Equal(HostSettings.DefaultMaximumFrameSize, s.MaximumFrameSize);
+    }
 }
