@@ -251,4 +251,21 @@ public class HostSettingsTests : IDisposable
         Assert.True(HostSettingsLoader.IsLoopback(s.Hostname) && HostSettingsLoader.IsLoopback(s.Api.Bind));
         Assert.Equal(HostSettings.DefaultMaximumFrameSize, s.MaximumFrameSize);
     }
+
+    /// <summary>What deploy/local-cluster.sh writes: a shipped cluster file included by its absolute path, the
+    /// journal and this cluster's folders set after it, flags for the ports and the seed node.</summary>
+    [Fact]
+    public void ANodeFileCanIncludeAShippedOneAndOverrideIt()
+    {
+        var shipped = Path.Combine(AppContext.BaseDirectory, "config", "coordinator.conf");
+        File.WriteAllText(Conf, $"include \"{shipped}\"\n" +
+                                "deepcluster.journal { provider = postgresql, connection-string = \"Host=127.0.0.1;Port=5433;Database=d;Username=u;Password=p\" }\n" +
+                                "deepcluster.host { experiments = \"experiments\", api.token-file = \"api.token\" }\n");
+        var (hocon, _) = HostConfig.Load(Conf);
+        var s = HostSettingsLoader.From(hocon, Conf, dir.Path, new HostOverrides(Port: 24001, SeedNodes: ["akka.tcp://deepcluster@127.0.0.1:24001"], ApiPort: 24002));
+        Assert.Equal("Host=127.0.0.1;Port=5433;Database=d;Username=u;Password=p", JournalSettings.From(hocon).ConnectionString);
+        Assert.Equal(["coordinator", "api"], s.Roles);
+        Assert.Equal((dir.File("experiments"), dir.File("api.token"), "http://127.0.0.1:24002"), (s.ExperimentsRoot, s.Api.TokenFile, s.Api.Url));
+        Assert.Equal(["akka.tcp://deepcluster@127.0.0.1:24001"], s.SeedNodes);
+    }
 }
