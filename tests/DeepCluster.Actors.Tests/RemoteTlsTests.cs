@@ -24,7 +24,7 @@ public class RemoteTlsTests : IDisposable
         dir.Dispose();
     }
 
-    HostSettings Node(string certificate, IReadOnlyList<string> roles, IReadOnlyList<string> seeds) => new()
+    HostSettings Node(string certificate, IReadOnlyList<string> roles, IReadOnlyList<string> seeds, IReadOnlyList<string>? trusted = null) => new()
     {
         Roles = roles,
         Hostname = "127.0.0.1",
@@ -32,7 +32,7 @@ public class RemoteTlsTests : IDisposable
         SeedNodes = seeds,
         ExperimentsRoot = dir.Path,
         Api = new ApiSettings("127.0.0.1", 0, dir.File("api.token"), null, null),
-        Tls = new RemoteTlsSettings(dir.File(certificate), "secret"),
+        Tls = new RemoteTlsSettings(dir.File(certificate), "secret") { TrustedThumbprints = trusted ?? [] },
         StableAfter = TimeSpan.FromSeconds(5),
     };
 
@@ -85,5 +85,17 @@ public class RemoteTlsTests : IDisposable
                      "a node with another certificate got into the cluster");
         Assert.Equal(2, UpMembers(first));
         Assert.False(first.WhenTerminated.IsCompleted, "the refused handshake stopped the cluster's node");
+    }
+
+    [Fact]
+    public async Task NodesWithTheirOwnCertificatesJoinWhenEachTrustsTheOthersThumbprint()
+    {
+        var one = TestCertificate.Write(dir.File("one.p12"), "secret", "deepcluster-one");
+        var two = TestCertificate.Write(dir.File("two.p12"), "secret", "deepcluster-two");
+        var first = Start(Node("one.p12", [HostRoles.Coordinator], [], trusted: [two]));
+        var firstAddress = Akka.Cluster.Cluster.Get(first).SelfAddress.ToString();
+        var second = Start(Node("two.p12", [HostRoles.Worker], [firstAddress], trusted: [one]));
+        Assert.True(await Eventually(() => UpMembers(first) == 2 && UpMembers(second) == 2, UpWithin),
+                    $"two nodes trusting each other's certificate did not form a cluster within {UpWithin.TotalSeconds:0}s");
     }
 }
