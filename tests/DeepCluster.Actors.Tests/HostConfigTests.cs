@@ -33,7 +33,8 @@ public class HostConfigTests
     [InlineData("a = \"unterminated\n", "x.conf:1: a string is not closed")]
     [InlineData("a {\n  b = 1\n}\n}\n", "x.conf:4: '}' without a matching '{'")]
     [InlineData("a b c\n", "x.conf:1: key 'a b c' has no value")]
-    [InlineData("include \"other.conf\"\n", "x.conf:1: 'include' is not supported")]
+    [InlineData("include file(\"other.conf\")\n", "x.conf:1: include takes a file name in quotes")]
+    [InlineData("include \"other.conf\" x\n", "x.conf:1: unexpected 'x' after include \"other.conf\"")]
     [InlineData("a = ${b\n", "x.conf:1: a substitution ${...} is not closed")]
     public void SyntaxErrorsNameTheLine(string text, string expected)
     {
@@ -42,6 +43,32 @@ public class HostConfigTests
         File.WriteAllText(conf, text);
         var e = Assert.Throws<InvalidDataException>(() => HostConfig.Load(conf));
         Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void AnIncludedFileIsReadFromTheIncludingFilesFolderAndWhatFollowsOverridesIt()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("sub"));
+        File.WriteAllText(dir.File("sub/journal.conf"), "deepcluster.journal { provider = postgresql, connection-string = \"Host=a;Database=b\" }\n" +
+                                                        "deepcluster.loader.pull-window = 4\n");
+        var conf = dir.File("x.conf");
+        File.WriteAllText(conf, "include \"sub/journal.conf\"\ndeepcluster.loader.pull-window = 6\n");
+        var (hocon, settings) = HostConfig.Load(conf);
+        Assert.Equal(JournalProvider.PostgreSql, JournalSettings.From(hocon).Provider);
+        Assert.Equal(6, settings.PullWindow);
+
+        // The included file is checked like the including one.
+        File.WriteAllText(dir.File("sub/journal.conf"), "deepcluster.journal.colour = red\n");
+        Assert.Contains("unknown key deepcluster.journal.colour", Assert.Throws<InvalidDataException>(() => HostConfig.Load(conf)).Message);
+        File.WriteAllText(dir.File("sub/journal.conf"), "a {\n");
+        Assert.StartsWith(dir.File("sub/journal.conf") + ":2: '{' opened at line 1 is never closed",
+                          Assert.Throws<InvalidDataException>(() => HostConfig.Load(conf)).Message);
+        File.WriteAllText(dir.File("sub/journal.conf"), "include \"../x.conf\"\n");
+        Assert.Contains("includes itself (x.conf -> journal.conf -> x.conf)", Assert.Throws<InvalidDataException>(() => HostConfig.Load(conf)).Message);
+        File.Delete(dir.File("sub/journal.conf"));
+        Assert.Equal($"{conf}: include \"sub/journal.conf\": no such file ({dir.File("sub/journal.conf")}).",
+                     Assert.Throws<FileNotFoundException>(() => HostConfig.Load(conf)).Message);
     }
 
     [Fact]

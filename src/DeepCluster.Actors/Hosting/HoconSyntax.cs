@@ -7,8 +7,9 @@ namespace DeepCluster.Actors.Hosting;
 /// without a value, an unclosed brace, an unterminated string) and loops forever on an unclosed array, so a typo in
 /// <c>--config</c> would silently change the configuration. This checks the structure HOCON requires — keys with a
 /// value (<c>=</c>, <c>:</c>, <c>+=</c> or an object), balanced braces and brackets, terminated strings and
-/// substitutions — and names the file and line of the first error. <c>include</c> is refused (the configuration is
-/// one file plus the shipped defaults).
+/// substitutions — and names the file and line of the first error. <c>include "FILE"</c> is accepted (a quoted file
+/// name; <see cref="HostConfig"/> reads and checks the file it names); <c>include file(…)</c>, <c>url(…)</c> and
+/// <c>required(…)</c> are refused.
 /// </summary>
 public static class HoconSyntax
 {
@@ -43,8 +44,16 @@ public static class HoconSyntax
                 pos++;
                 return;
             }
-            if (start is { Kind: Kind.Text, Text: "include" } && t[pos + 1].Kind is Kind.Quoted or Kind.Text)
-                throw Error(file, start.Line, "'include' is not supported; put the settings in this file.");
+            if (start is { Kind: Kind.Text, Text: "include" } && t[pos + 1].Kind is Kind.Quoted)
+            {
+                pos += 2;
+                var end = t[pos];
+                if (end.Kind is not (Kind.Newline or Kind.Comma or Kind.RBrace or Kind.End))
+                    throw Error(file, end.Line, $"unexpected {Describe(end)} after include \"{t[pos - 1].Text}\".");
+                continue;
+            }
+            if (start is { Kind: Kind.Text } && start.Text.StartsWith("include ", StringComparison.Ordinal))
+                throw Error(file, start.Line, "include takes a file name in quotes, relative to this file: include \"other.conf\".");
             var key = new StringBuilder();
             while (t[pos].Kind is Kind.Text or Kind.Quoted) key.Append(t[pos++].Text);
             if (key.Length == 0) throw Error(file, start.Line, $"expected a key, found {Describe(start)}.");

@@ -77,13 +77,34 @@ public static class HostConfig
         if (!File.Exists(file))
             throw new FileNotFoundException(isUser ? $"--config {file}: configuration file not found."
                                                    : $"{file}: the shipped configuration is missing; reinstall deepcluster.");
-        string text;
-        try { text = File.ReadAllText(file); }
+        var text = Read(file, isUser ? $"--config {file}" : file);
+        try { return new Config(ParseChecked(text, file, [Path.GetFullPath(file)])); }
+        catch (Exception e) when (e is not (InvalidDataException or FileNotFoundException))
+        { throw new InvalidDataException($"{file}: not valid HOCON ({e.Message})."); }
+    }
+
+    static string Read(string file, string name)
+    {
+        try { return File.ReadAllText(file); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        { throw new InvalidDataException($"--config {file}: cannot be read ({e.Message})."); }
+        { throw new InvalidDataException($"{name}: cannot be read ({e.Message})."); }
+    }
+
+    /// <summary>
+    /// Checks and parses one file; <c>include "FILE"</c> reads FILE relative to the including file's folder (checked
+    /// the same way; its settings merged where the include stands, so what follows it overrides it).
+    /// </summary>
+    static HoconRoot ParseChecked(string text, string file, IReadOnlyList<string> chain)
+    {
         HoconSyntax.Check(text, file);
-        try { return ConfigurationFactory.ParseString(text); }
-        catch (Exception e) { throw new InvalidDataException($"{file}: not valid HOCON ({e.Message})."); }
+        return Parser.Parse(text, name =>
+        {
+            var path = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".", name));
+            if (!File.Exists(path)) throw new FileNotFoundException($"{file}: include \"{name}\": no such file ({path}).");
+            if (chain.Contains(path))
+                throw new InvalidDataException($"{file}: include \"{name}\" includes itself ({string.Join(" -> ", chain.Select(Path.GetFileName))} -> {Path.GetFileName(path)}).");
+            return ParseChecked(Read(path, $"{file}: include \"{name}\""), path, [.. chain, path]);
+        });
     }
 
     /// <summary>Every deepcluster.* key of the user's file must be one the shipped file has, with the same shape.</summary>
