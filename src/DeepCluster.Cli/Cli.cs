@@ -18,6 +18,13 @@ public static class Cli
         root.Subcommands.Add(TrainCommand.Create(pipeline));
         root.Subcommands.Add(TrainCommand.CreateResume(pipeline));
         root.Subcommands.Add(ClusterCommand.Create());
+        // A host's control API (HttpClient only: no actor system, no TorchSharp).
+        root.Subcommands.Add(SubmitCommand.Create());
+        root.Subcommands.Add(ExperimentCommands.CreateList());
+        root.Subcommands.Add(ExperimentCommands.CreateStatus());
+        root.Subcommands.Add(ExperimentCommands.CreatePause());
+        root.Subcommands.Add(ExperimentCommands.CreateStop());
+        root.Subcommands.Add(LogsCommand.Create());
         // Further subcommands register here.
         return root;
     }
