@@ -23,7 +23,8 @@ public static class ApiErrors
         BadHttpRequestException b => (b.StatusCode, "bad request: " + b.Message),
         TimeoutException or OperationCanceledException or Akka.Actor.AskTimeoutException =>
             (StatusCodes.Status503ServiceUnavailable, $"the experiments did not answer within {timeout.TotalSeconds:0.#} s; try again"),
-        _ => (StatusCodes.Status500InternalServerError, $"internal error ({e.GetType().Name}: {e.Message})"),
+        // The first line only: a message that carries a trace of its own does not pass it on.
+        _ => (StatusCodes.Status500InternalServerError, $"internal error ({e.GetType().Name}: {e.Message.Split('\n')[0].Trim()})"),
     };
 
     public static Task Write(HttpContext ctx, int status, string message)

@@ -30,7 +30,8 @@ static class ControlApiRoutes
             return ctx.Response.WriteAsJsonAsync(value, ApiJson.Web, ctx.RequestAborted);
         }
 
-        static string Id(HttpContext ctx) => (string)ctx.Request.RouteValues["id"]!;
+        // Routing decodes every escape of a path segment but %2F.
+        static string Id(HttpContext ctx) => ((string)ctx.Request.RouteValues["id"]!).Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
         // A GET or POST that answers what the control says, as JSON.
         RequestDelegate Answer<T>(Func<HttpContext, CancellationToken, Task<T>> call) =>

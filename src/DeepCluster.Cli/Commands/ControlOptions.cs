@@ -53,7 +53,7 @@ sealed class ControlOptions
     }
 
     /// <summary>Whether --host, --token-file or --cacert is on the command line.</summary>
-    public bool Given(ParseResult pr) => pr.GetResult(host) is not null || pr.GetResult(tokenFile) is not null || pr.GetResult(caCert) is not null;
+    public bool Given(ParseResult pr) => new[] { host, tokenFile, caCert }.Any(o => pr.GetResult(o) is { Implicit: false });
 
     /// <summary>
     /// Runs <paramref name="body"/> with a client of the host; an unreachable host, a refused token, an unknown id or

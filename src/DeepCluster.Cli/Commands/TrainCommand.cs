@@ -51,8 +51,8 @@ public static class TrainCommand
             var target = pr.GetValue(exp)!;
             if (control.Given(pr) || !(Directory.Exists(target) || target.Contains('/') || target is "." or ".."))
             {
-                if (pr.GetResult(epochs) is not null || pr.GetResult(journal) is not null)
-                    return Errors.Fail($"{(pr.GetResult(epochs) is not null ? "--epochs" : "--journal")}: only for continuing an experiment folder in " +
+                if (pr.GetResult(epochs) is { Implicit: false } || pr.GetResult(journal) is { Implicit: false })
+                    return Errors.Fail($"{(pr.GetResult(epochs) is { Implicit: false } ? "--epochs" : "--journal")}: only for continuing an experiment folder in " +
                                        $"this process; {target} is not a folder here, so it is resumed as an experiment id on the host.");
                 return await ExperimentCommands.ResumeAsync(control, pr, target, ct);
             }
@@ -180,7 +180,7 @@ sealed class TrainOptions
 
     /// <summary>Which of --exp, --restart, --journal are on the command line (flags of a run in this process only).</summary>
     public IReadOnlyList<string> InProcessOnly(ParseResult pr) =>
-        new Option[] { exp.Option, restart, journal }.Where(o => pr.GetResult(o) is not null).Select(o => o.Name).ToList();
+        new Option[] { exp.Option, restart, journal }.Where(o => pr.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
 
     public bool Restart(ParseResult pr) => pr.GetValue(restart);
 
