@@ -23,6 +23,7 @@ public static class SubmitCommand
             "Submit an experiment to a host (`deepcluster host`): the flags of `train`, checked here; prints its id. " +
             "DIR must be the same path on the host (a shared filesystem).");
         o.AddTo(cmd);
+        o.HideInProcessOnly();
         o.ConfigOption.Description = "the host's HOCON configuration, for its API URL and token file (default: config/deepcluster.conf next to the program)";
         var control = new ControlOptions(o.ConfigOption);
         control.AddTo(cmd);

@@ -178,6 +178,12 @@ sealed class TrainOptions
     /// <summary><c>--config</c> itself (`submit` reads the host's API settings from it).</summary>
     public Option<string?> ConfigOption => config;
 
+    /// <summary>Leaves --exp, --restart and --journal out of the help (`submit` still parses them, to refuse them in words).</summary>
+    public void HideInProcessOnly()
+    {
+        foreach (var o in new Option[] { exp.Option, restart, journal }) o.Hidden = true;
+    }
+
     /// <summary>Which of --exp, --restart, --journal are on the command line (flags of a run in this process only).</summary>
     public IReadOnlyList<string> InProcessOnly(ParseResult pr) =>
         new Option[] { exp.Option, restart, journal }.Where(o => pr.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
