@@ -69,7 +69,10 @@ public sealed class ControlApiServer : IAsyncDisposable
             throw new IOException($"deepcluster.host.api: cannot listen on {settings.Bind}:{settings.Port} ({ApiJson.OneLine(e.Message)}).");
         }
         var bound = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        var host = settings.Bind is "0.0.0.0" or "::" or "*" ? "127.0.0.1" : address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+        // As clients name it: a wildcard is reached on loopback, a host name stays a name (an HTTPS certificate names it).
+        var host = settings.Bind is "0.0.0.0" or "::" or "*" ? "127.0.0.1"
+            : !IPAddress.TryParse(settings.Bind, out _) ? settings.Bind
+            : address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
         return new ControlApiServer(app, $"{bound.Scheme}://{host}:{bound.Port}");
     }
 
