@@ -19,6 +19,13 @@ public static class Cli
         root.Subcommands.Add(TrainCommand.CreateResume(pipeline));
         root.Subcommands.Add(ClusterCommand.Create());
         root.Subcommands.Add(HostCommand.Create(pipeline));
+        // A host's control API (HttpClient only: no actor system, no TorchSharp).
+        root.Subcommands.Add(SubmitCommand.Create());
+        root.Subcommands.Add(ExperimentCommands.CreateList());
+        root.Subcommands.Add(ExperimentCommands.CreateStatus());
+        root.Subcommands.Add(ExperimentCommands.CreatePause());
+        root.Subcommands.Add(ExperimentCommands.CreateStop());
+        root.Subcommands.Add(LogsCommand.Create());
         // Further subcommands register here.
         return root;
     }

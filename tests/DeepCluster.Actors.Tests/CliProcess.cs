@@ -50,6 +50,7 @@ public sealed class CliProcess : IDisposable
 
     public string Output { get { lock (gate) return output.ToString(); } }
     public bool Exited => process.HasExited;
+    public int Id => process.Id;
 
     /// <summary>
     /// Waits until a line contains one of <paramref name="texts"/>; returns the index of the text found (the first in

@@ -22,16 +22,41 @@ public static class TrainCommand
         return cmd;
     }
 
+    /// <summary>
+    /// `resume EXP`: continue the experiment folder EXP in this process; `resume ID`: resume a paused experiment on a
+    /// host. An existing folder, or a path (with a /), is EXP; any other argument, or one given with --host,
+    /// --token-file or --cacert, is ID.
+    /// </summary>
     public static Command CreateResume(PipelineProps? pipeline = null)
     {
-        var exp = new Argument<string>("EXP") { Description = "experiment folder of a run to continue" };
-        var epochs = new Option<int?>("--epochs") { Description = "new total number of epochs (default: as started)" };
-        var config = new Option<string?>("--config") { Description = "HOCON configuration file (default: config/deepcluster.conf next to the program)" };
+        var exp = new Argument<string>("EXP|ID")
+        {
+            Description = "experiment folder of a run to continue here, or the id of a paused experiment on a host " +
+                          "(an existing folder or a path with a / is a folder; with --host, --token-file or --cacert it is always an id)",
+        };
+        var epochs = new Option<int?>("--epochs") { Description = "new total number of epochs (default: as started; folder only)" };
+        var config = new Option<string?>("--config")
+        {
+            Description = "HOCON configuration file: a folder's run settings, or the host's API URL and token file for an id " +
+                          "(default: config/deepcluster.conf next to the program)",
+        };
         var journal = TrainOptions.JournalOption();
-        var cmd = new Command("resume", "Continue an experiment from its folder, where it stopped.") { exp, epochs, config, journal };
+        var control = new ControlOptions(config);
+        var cmd = new Command("resume",
+            "Continue an experiment from its folder, where it stopped (in this process), or resume a paused experiment on a host by its id.")
+            { exp, epochs, config, journal };
+        control.AddTo(cmd);
         cmd.SetAction(async (pr, ct) =>
         {
-            var folder = new ExperimentFolder(pr.GetValue(exp)!);
+            var target = pr.GetValue(exp)!;
+            if (control.Given(pr) || !(Directory.Exists(target) || target.Contains('/') || target is "." or ".."))
+            {
+                if (pr.GetResult(epochs) is { Implicit: false } || pr.GetResult(journal) is { Implicit: false })
+                    return Errors.Fail($"{(pr.GetResult(epochs) is { Implicit: false } ? "--epochs" : "--journal")}: only for continuing an experiment folder in " +
+                                       $"this process; {target} is not a folder here, so it is resumed as an experiment id on the host.");
+                return await ExperimentCommands.ResumeAsync(control, pr, target, ct);
+            }
+            var folder = new ExperimentFolder(target);
             TrainConfig? saved;
             try { saved = folder.ReadConfig(); }
             catch (InvalidDataException e) { return Errors.Fail(e.Message); }
@@ -61,10 +86,13 @@ public static class TrainCommand
         catch (Exception e) when (Errors.IsUserError(e)) { return Errors.Fail(e.Message); }
     }
 
-    /// <summary>Checks what a user can get wrong before anything is written: --exp, the dataset and --split, k, --resume.</summary>
-    static void CheckInputs(TrainConfig c)
+    /// <summary>
+    /// Checks what a user can get wrong before anything is written: --exp (unless <paramref name="experimentFolder"/>
+    /// is false: `submit` leaves the folder to the host), the dataset and --split, k, --resume.
+    /// </summary>
+    internal static void CheckInputs(TrainConfig c, bool experimentFolder = true)
     {
-        for (var p = Path.GetFullPath(c.Exp); !string.IsNullOrEmpty(p); p = Path.GetDirectoryName(p))
+        for (var p = experimentFolder ? Path.GetFullPath(c.Exp) : null; !string.IsNullOrEmpty(p); p = Path.GetDirectoryName(p))
         {
             if (Directory.Exists(p)) break;
             if (File.Exists(p))
@@ -146,6 +174,19 @@ sealed class TrainOptions
     }
 
     public string? ConfigFile(ParseResult pr) => pr.GetValue(config);
+
+    /// <summary><c>--config</c> itself (`submit` reads the host's API settings from it).</summary>
+    public Option<string?> ConfigOption => config;
+
+    /// <summary>Leaves --exp, --restart and --journal out of the help (`submit` still parses them, to refuse them in words).</summary>
+    public void HideInProcessOnly()
+    {
+        foreach (var o in new Option[] { exp.Option, restart, journal }) o.Hidden = true;
+    }
+
+    /// <summary>Which of --exp, --restart, --journal are on the command line (flags of a run in this process only).</summary>
+    public IReadOnlyList<string> InProcessOnly(ParseResult pr) =>
+        new Option[] { exp.Option, restart, journal }.Where(o => pr.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
 
     public bool Restart(ParseResult pr) => pr.GetValue(restart);
 

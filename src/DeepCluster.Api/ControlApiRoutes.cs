@@ -1,0 +1,72 @@
+using System.Globalization;
+using DeepCluster.Actors.Control;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace DeepCluster.Api;
+
+/// <summary>
+/// The endpoints of the control API, each a thin call of <see cref="IExperimentControl"/> given at most
+/// <see cref="ControlApiOptions.ControlTimeout"/> to answer.
+/// </summary>
+static class ControlApiRoutes
+{
+    public const string Health = "/api/health";
+
+    public static void Map(IEndpointRouteBuilder app, IExperimentControl control, TimeSpan timeout)
+    {
+        // Runs the control call with the request's cancellation and the timeout; a slow control is a 503, not a hang.
+        async Task<T> Ask<T>(HttpContext ctx, Func<HttpContext, CancellationToken, Task<T>> call)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+            cts.CancelAfter(timeout);
+            return await call(ctx, cts.Token).WaitAsync(timeout, ctx.RequestAborted);
+        }
+
+        static Task Json<T>(HttpContext ctx, T value, int status = StatusCodes.Status200OK)
+        {
+            ctx.Response.StatusCode = status;
+            return ctx.Response.WriteAsJsonAsync(value, ApiJson.Web, ctx.RequestAborted);
+        }
+
+        // Routing decodes every escape of a path segment but %2F.
+        static string Id(HttpContext ctx) => ((string)ctx.Request.RouteValues["id"]!).Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+
+        // A GET or POST that answers what the control says, as JSON.
+        RequestDelegate Answer<T>(Func<HttpContext, CancellationToken, Task<T>> call) =>
+            async ctx => await Json(ctx, await Ask(ctx, call));
+
+        app.MapGet(Health, ctx => Json(ctx, new { status = "ok" }));
+
+        // The configuration as config.json writes it; checked here too, so that a curl user gets the same 400 as the CLI.
+        async Task Submit(HttpContext ctx)
+        {
+            string body;
+            using (var reader = new StreamReader(ctx.Request.Body)) body = await reader.ReadToEndAsync(ctx.RequestAborted);
+            var config = ApiJson.ReadConfig(body);
+            config.Validate();
+            var id = await Ask(ctx, (_, ct) => control.SubmitAsync(config, ct));
+            ctx.Response.Headers.Location = $"/api/experiments/{Uri.EscapeDataString(id)}";
+            await Json(ctx, new { id }, StatusCodes.Status201Created);
+        }
+
+        app.MapPost("/api/experiments", Submit);
+
+        app.MapGet("/api/experiments", Answer((_, ct) => control.ListAsync(ct)));
+        app.MapGet("/api/experiments/{id}", Answer((ctx, ct) => control.StatusAsync(Id(ctx), ct)));
+        app.MapPost("/api/experiments/{id}/pause", Answer((ctx, ct) => control.PauseAsync(Id(ctx), ct)));
+        app.MapPost("/api/experiments/{id}/resume", Answer((ctx, ct) => control.ResumeAsync(Id(ctx), ct)));
+        app.MapPost("/api/experiments/{id}/stop", Answer((ctx, ct) => control.StopAsync(Id(ctx), ct)));
+        app.MapGet("/api/experiments/{id}/logs", Answer((ctx, ct) => control.LogsAsync(Id(ctx), Offset(ctx), ct)));
+    }
+
+    /// <summary>The <c>offset</c> query parameter of the logs endpoint (0 when absent).</summary>
+    static long Offset(HttpContext ctx)
+    {
+        if (!ctx.Request.Query.TryGetValue("offset", out var raw)) return 0;
+        return long.TryParse(raw.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var offset)
+            ? offset
+            : throw new ArgumentException($"offset {raw}: expected a whole number of bytes, 0 or more.");
+    }
+}
