@@ -29,6 +29,10 @@ public static class ClusterHosting
     {
         builder.AddHocon(hocon, HoconAddMode.Prepend);
         builder.AddHocon(PipelineHosting.Fixed, HoconAddMode.Prepend);
+        // Ctrl+C / SIGTERM stop the node through the caller (HostNode.DisposeAsync runs the coordinated shutdown);
+        // Akka's own process-exit hook would run it a second time, concurrently, inside the signal.
+        builder.AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend);
+        builder.AddClusterNode(host);
         var (connection, provider, mapping) = Journal(host, journal);
         builder.WithSqlPersistence(connectionString: connection, providerName: provider, autoInitialize: true);
         builder.AddHocon("akka.persistence.journal.sql.recovery-event-timeout = 10s", HoconAddMode.Prepend);
@@ -75,25 +79,4 @@ public static class ClusterHosting
         journal.Provider == JournalProvider.PostgreSql
             ? (journal.ConnectionString, journal.ProviderName, DatabaseMapping.PostgreSql)
             : ($"Data Source={HostJournalPath(host)}", journal.ProviderName, DatabaseMapping.Sqlite);
-
-    /// <summary>
-    /// The remoting and cluster settings of <paramref name="host"/>: its address, roles, seed nodes, and the Split
-    /// Brain Resolver (keep-majority).
-    /// </summary>
-    public static Config ClusterHocon(HostSettings host)
-    {
-        static string Quote(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
-        return ConfigurationFactory.ParseString($$"""
-            akka.actor.provider = cluster
-            akka.remote.dot-netty.tcp.hostname = {{Quote(host.Hostname)}}
-            akka.remote.dot-netty.tcp.port = {{host.Port}}
-            akka.cluster.roles = [{{string.Join(", ", host.Roles.Select(Quote))}}]
-            akka.cluster.seed-nodes = [{{string.Join(", ", host.SeedNodes.Select(Quote))}}]
-            akka.cluster.downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
-            akka.cluster.split-brain-resolver.active-strategy = keep-majority
-            # Ctrl+C / SIGTERM stop the node through the CLI's cancellation (HostNode.DisposeAsync runs the coordinated
-            # shutdown); Akka's own process-exit hook would run it a second time, concurrently, inside the signal.
-            akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
-            """);
-    }
 }

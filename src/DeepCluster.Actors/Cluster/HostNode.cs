@@ -38,18 +38,15 @@ public sealed class HostNode : IAsyncDisposable
     {
         Directory.CreateDirectory(settings.ExperimentsRoot);
         var journal = JournalSettings.From(hocon);
-        var config = ClusterHosting.ClusterHocon(settings).WithFallback(hocon);
         var host = new HostBuilder()
             .ConfigureLogging(l => l.ClearProviders())
             // Ctrl+C / SIGTERM reach the node through the caller's cancellation token only (see ExperimentHost.CallerLifetime).
-            .ConfigureServices(s => s.AddSingleton<IHostLifetime, ExperimentHost.CallerLifetime>().AddAkka(HostSettings.SystemName, b => b.AddDeepClusterHost(settings, config, journal, props)))
+            .ConfigureServices(s => s.AddSingleton<IHostLifetime, ExperimentHost.CallerLifetime>().AddAkka(HostSettings.SystemName, b => b.AddDeepClusterHost(settings, hocon, journal, props)))
             .Build();
         try
         {
             await host.StartAsync(ct);
             var system = host.Services.GetRequiredService<ActorSystem>();
-            var cluster = Akka.Cluster.Cluster.Get(system);
-            if (settings.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress);
             var region = await host.Services.GetRequiredService<ActorRegistry>().GetAsync<ExperimentRegion>(ct);
             return new HostNode(host, system, settings, new ShardExperimentControl(region, settings.ExperimentsRoot));
         }

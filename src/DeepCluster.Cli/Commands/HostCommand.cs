@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using DeepCluster.Actors.Cluster;
 using DeepCluster.Actors.Hosting;
+using DeepCluster.Api;
 
 namespace DeepCluster.Cli.Commands;
 
@@ -44,7 +45,9 @@ public static class HostCommand
             ExperimentPreflight.CheckServer(journalSettings);
             await using var node = await HostNode.StartAsync(host, hocon, pipeline, stop.Token);
             var where = journalSettings.Provider == JournalProvider.PostgreSql ? $"PostgreSQL {journalSettings.Server}" : ClusterHosting.HostJournalPath(host);
+            await using var api = host.Has(HostRoles.Api) ? await ControlApiServer.StartAsync(host.Api, node.Control, stop.Token) : null;
             Console.WriteLine($"host {node.Address} up: roles {string.Join(",", host.Roles)}, experiments {host.ExperimentsRoot}, journal {where}");
+            if (api is not null) Console.WriteLine($"control API {api.Url} (bearer token in {host.Api.TokenFile})");
             try { await Task.Delay(Timeout.Infinite, stop.Token); }
             catch (OperationCanceledException) { }
             Console.WriteLine("host stopping: running experiments continue from their last durable point at the next start");
