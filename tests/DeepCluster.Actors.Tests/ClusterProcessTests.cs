@@ -1,0 +1,117 @@
+using DeepCluster.Core.Experiment;
+using DeepCluster.Core.Tests.Support;
+
+namespace DeepCluster.Actors.Tests;
+
+/// <summary>
+/// The cluster as users run it: `deepcluster host` processes on 127.0.0.1, driven by the CLI's control commands over
+/// the HTTP API. Results are compared with `deepcluster train` on the same configuration and seed.
+/// </summary>
+public sealed class ClusterProcessTests : IDisposable
+{
+    static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(4);
+    readonly TempDir dir = new();
+
+    /// <summary>alexnet_small on 512 Fashion-MNIST images, checkpoints every 2 iterations, as `train` flags.</summary>
+    static string[] Flags(int epochs) =>
+    [
+        CliProcess.FashionMnist, "--arch", "alexnet_small", "--sobel", "--k", "10", "--epochs", epochs.ToString(), "--batch", "64",
+        "--limit", "512", "--checkpoints", "2", "--workers", "2", "--device", "cpu", "--seed", "11", "--pca", "16", "--niter", "10",
+    ];
+
+    IReadOnlyList<EpochMetrics> TrainReference(int epochs)
+    {
+        var exp = dir.File("reference");
+        var (code, output) = FinishedExperiment.Run(["train", .. Flags(epochs), "--exp", exp]);
+        Assert.True(code == 0, output);
+        return new ExperimentFolder(exp).ReadMetrics();
+    }
+
+    string Submit(HostProcess host, int epochs)
+    {
+        var (code, output) = host.Cli(["submit", .. Flags(epochs)]);
+        Assert.True(code == 0, output);
+        Assert.True(ExperimentFolder.IsId(output), output);
+        return output;
+    }
+
+    [Fact]
+    public void SubmitPauseHostRestartResumeRunsToTheLossesOfTrain()
+    {
+        var config = HostProcess.WriteConfig(dir);
+        var experiments = dir.File("experiments");
+        string id;
+        using (var host = new HostProcess(config, experiments))
+        {
+            id = Submit(host, epochs: 2);
+            host.WaitFor(id, "phase", p => p.StartsWith("training", StringComparison.Ordinal), RunTimeout);
+            var (code, paused) = host.Cli("pause", id);
+            Assert.True(code == 0, paused);
+            Assert.Contains("pausing", paused);
+            host.WaitFor(id, "state", s => s == "paused", RunTimeout);
+            host.Signal("TERM");
+            Assert.Equal(0, host.WaitForExit(TimeSpan.FromMinutes(1)));
+            Assert.Contains("host stopping", host.Output);
+        }
+        using (var host = new HostProcess(config, experiments))
+        {
+            Assert.Equal("paused", host.Status(id, "state"));
+            var (code, resumed) = host.Cli("resume", id);
+            Assert.True(code == 0, resumed);
+            var (logsCode, logs) = host.Cli("logs", id, "--follow");
+            Assert.True(logsCode == 0, logs);
+            Assert.Contains("paused at epoch ", logs);
+            Assert.Contains("done: 2 epoch(s)", logs);
+            Assert.Equal("finished", host.Status(id, "state"));
+            var (stopCode, stop) = host.Cli("stop", id);
+            Assert.Contains("nothing to stop", stop);
+            var (unknownCode, unknown) = host.Cli("status", "0123456789abcdef");
+            Assert.NotEqual(0, unknownCode);
+            Assert.Contains("0123456789abcdef", unknown);
+        }
+        var folder = new ExperimentFolder(Path.Combine(experiments, id));
+        SameMetrics.Assert(TrainReference(2), folder.ReadMetrics());
+    }
+
+    /// <summary>
+    /// Three nodes (every role) sharing a PostgreSQL journal: the node running the experiment is killed (SIGKILL); the
+    /// Split Brain Resolver downs it, sharding starts the experiment on another node, which recovers it from PostgreSQL
+    /// and finishes it with the losses of an uninterrupted `train`.
+    /// </summary>
+    [Fact]
+    public void TheNodeRunningAnExperimentIsKilledAndAnotherFinishesItFromPostgres()
+    {
+        using var db = new TestDatabase();
+        var config = HostProcess.WriteConfig(dir);
+        var experiments = dir.File("experiments");
+        var seedPort = HostProcess.FreePort();
+        var seed = $"akka.tcp://deepcluster@127.0.0.1:{seedPort}";
+        string[] Extra() => ["--seed-nodes", seed, "--journal", db.ConnectionString];
+        var nodes = new List<HostProcess>();
+        try
+        {
+            nodes.Add(new HostProcess(config, experiments, seedPort, Extra()));
+            nodes.Add(new HostProcess(config, experiments, null, Extra()));
+            nodes.Add(new HostProcess(config, experiments, null, Extra()));
+            var id = Submit(nodes[0], epochs: 3);
+            var where = nodes[0].WaitFor(id, "nodes", n => n.Contains("training on"), RunTimeout);
+            nodes[0].WaitFor(id, "phase", p => p.StartsWith("training", StringComparison.Ordinal), RunTimeout);
+            var victim = nodes.Single(n => where.Contains("training on " + n.Address));
+            victim.KillHard();
+            var survivor = nodes.First(n => n != victim);
+            var moved = survivor.WaitFor(id, "nodes", n => n.Contains("training on") && !n.Contains(victim.Address), RunTimeout);
+            Assert.DoesNotContain(victim.Address, moved);
+            survivor.WaitFor(id, "state", s => s == "finished", RunTimeout);
+            var log = File.ReadAllText(new ExperimentFolder(Path.Combine(experiments, id)).LogPath);
+            Assert.Contains("continuing on ", log);
+        }
+        finally
+        {
+            foreach (var n in nodes) n.Dispose();
+        }
+        var ids = Directory.GetDirectories(experiments).Select(Path.GetFileName).Where(n => ExperimentFolder.IsId(n!)).ToList();
+        SameMetrics.Assert(TrainReference(3), new ExperimentFolder(Path.Combine(experiments, Assert.Single(ids)!)).ReadMetrics());
+    }
+
+    public void Dispose() => dir.Dispose();
+}

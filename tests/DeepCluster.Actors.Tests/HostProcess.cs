@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Sockets;
+using DeepCluster.Core.Tests.Support;
+
+namespace DeepCluster.Actors.Tests;
+
+/// <summary>
+/// A `deepcluster host` process on 127.0.0.1 (Akka.Remote and the control API on ports of its own), and the CLI
+/// commands that talk to it. Every node of a test shares one experiments folder and one token file.
+/// </summary>
+public sealed class HostProcess : IDisposable
+{
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(1);
+
+    readonly CliProcess process;
+    public int Port { get; }
+    public int ApiPort { get; }
+    public string Url => $"http://127.0.0.1:{ApiPort}";
+    public string Address => $"akka.tcp://deepcluster@127.0.0.1:{Port}";
+    public string TokenFile { get; }
+    public string Output => process.Output;
+    public bool Exited => process.Exited;
+
+    /// <param name="config">The --config file (its folder holds the token file).</param>
+    /// <param name="extra">More flags: --seed-nodes, --journal, --roles.</param>
+    public HostProcess(string config, string experiments, int? port = null, params string[] extra)
+    {
+        Port = port ?? FreePort();
+        ApiPort = FreePort();
+        TokenFile = Path.Combine(Path.GetDirectoryName(config)!, "api.token");
+        process = new CliProcess(["host", "--config", config, "--experiments", experiments, "--port", Port.ToString(),
+                                  "--api-port", ApiPort.ToString(), .. extra]);
+        if (!process.WaitForLine("control API", StartTimeout))
+            throw new InvalidOperationException("the host did not start:\n" + process.Output);
+    }
+
+    /// <summary>A config file for the nodes of a test: SBR decides after 5 s (20 s in production) so node loss is quick.</summary>
+    public static string WriteConfig(TempDir dir) 
+    {
+        var path = dir.File("node.conf");
+        File.WriteAllText(path, "deepcluster.host.stable-after = 5s\n");
+        return path;
+    }
+
+    /// <summary>Runs a control command of the CLI against this host; its exit code and output.</summary>
+    public (int Code, string Output) Cli(params string[] args)
+    {
+        using var run = new CliProcess([.. args, "--host", Url, "--token-file", TokenFile]);
+        var code = run.WaitForExit(TimeSpan.FromMinutes(1));
+        return (code, run.Output.Trim());
+    }
+
+    /// <summary>The value of one line of `deepcluster status ID` ("state", "phase", "nodes").</summary>
+    public string Status(string id, string field)
+    {
+        var (code, output) = Cli("status", id);
+        if (code != 0) throw new InvalidOperationException($"status {id} failed ({code}): {output}");
+        var line = output.Split('\n').FirstOrDefault(l => l.StartsWith(field + " ", StringComparison.Ordinal));
+        return line is null ? "" : line[field.Length..].Trim();
+    }
+
+    /// <summary>Polls `status ID` until <paramref name="until"/> holds for the named field; fails on a failed run.</summary>
+    public string WaitFor(string id, string field, Func<string, bool> until, TimeSpan timeout)
+    {
+        var end = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            string value;
+            try { value = Status(id, field); }
+            catch (InvalidOperationException e) when (e.Message.Contains("did not answer") && DateTime.UtcNow < end)
+            {
+                Thread.Sleep(500);   // the cluster is moving the experiment (a node was lost): ask again
+                continue;
+            }
+            if (until(value)) return value;
+            if (Status(id, "state") == "failed") throw new Xunit.Sdk.XunitException($"experiment {id} failed: {Cli("status", id).Output}");
+            if (DateTime.UtcNow > end) throw new TimeoutException($"experiment {id}: {field} is still '{value}'\n{Cli("status", id).Output}");
+            Thread.Sleep(300);
+        }
+    }
+
+    public void Signal(string name) => process.Signal(name);
+    public void KillHard() => process.KillHard();
+    public int WaitForExit(TimeSpan timeout) => process.WaitForExit(timeout);
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose() => process.Dispose();
+}
