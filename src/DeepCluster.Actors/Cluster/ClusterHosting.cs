@@ -64,12 +64,22 @@ public static class ClusterHosting
                 });
         else
             builder.WithShardRegionProxy<ExperimentRegion>(RegionName, HostRoles.Coordinator, extractor);
+        builder.AddHocon("akka.remote.log-remote-lifecycle-events = off", HoconAddMode.Prepend);   // a lost node: once, by the cluster
         builder.WithActors((system, _) =>
         {
-            // Akka's own log lines (warnings) of the host go to ROOT/host.log.
-            system.ActorOf(LogFileActor.Props(Path.Combine(host.ExperimentsRoot, "host.log")), "log-file");
+            // Akka's own log lines (warnings) of this node go to ROOT/nodes/HOST_PORT.log (every node shares ROOT).
+            var address = ((ExtendedActorSystem)system).Provider.DefaultAddress;
+            system.ActorOf(LogFileActor.Props(NodeLogPath(host, address)), "log-file");
         });
         return builder;
+    }
+
+    /// <summary>The log of one node (Akka's warnings, cluster membership): <c>ROOT/nodes/HOST_PORT.log</c>.</summary>
+    public static string NodeLogPath(HostSettings host, Address address)
+    {
+        var dir = Path.Combine(host.ExperimentsRoot, "nodes");
+        Directory.CreateDirectory(dir);
+        return Path.Combine(dir, $"{address.Host}_{address.Port}.log");
     }
 
     /// <summary>The host's SQLite journal: one file for every experiment of this (single) node.</summary>
