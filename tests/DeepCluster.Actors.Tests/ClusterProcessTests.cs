@@ -113,5 +113,35 @@ public sealed class ClusterProcessTests : IDisposable
         SameMetrics.Assert(TrainReference(3), new ExperimentFolder(Path.Combine(experiments, Assert.Single(ids)!)).ReadMetrics());
     }
 
+    /// <summary>
+    /// Two hosts with Akka.Remote TLS (mutual, a certificate the test makes) and the API on HTTPS: the second joins the
+    /// first over TLS, an experiment submitted to the second (the shard coordinator is on the first) runs to the end.
+    /// </summary>
+    [Fact]
+    public void TwoHostsOverTlsRunAnExperimentAndTheApiIsHttps()
+    {
+        using var db = new TestDatabase();
+        var p12 = dir.File("cluster.p12");
+        TestCertificate.Write(p12, "secret");
+        var pem = dir.File("cluster.pem");   // what a client trusts: the certificate alone
+        using (var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(p12, "secret"))
+            File.WriteAllText(pem, certificate.ExportCertificatePem());
+        var config = dir.File("tls.conf");
+        File.WriteAllText(config, """
+            deepcluster.host.tls { certificate = "cluster.p12", password = "secret" }
+            deepcluster.host.api { certificate = "cluster.p12", certificate-password = "secret" }
+            """);
+        var experiments = dir.File("experiments");
+        var seedPort = HostProcess.FreePort();
+        string[] extra = ["--seed-nodes", $"akka.ssl.tcp://deepcluster@127.0.0.1:{seedPort}", "--journal", db.ConnectionString];
+        using var first = new HostProcess(config, experiments, seedPort, extra);
+        Assert.Contains($"host akka.ssl.tcp://deepcluster@127.0.0.1:{seedPort} up", first.Output);
+        using var second = new HostProcess(config, experiments, null, extra) { Https = true, CaCert = pem };
+        var id = Submit(second, epochs: 1);
+        Assert.Equal("finished", second.WaitFor(id, "state", s => s == "finished", RunTimeout));
+        var (plainCode, plain) = second.CliPlainHttp("list");
+        Assert.NotEqual(0, plainCode);
+    }
+
     public void Dispose() => dir.Dispose();
 }

@@ -15,7 +15,10 @@ public sealed class HostProcess : IDisposable
     readonly CliProcess process;
     public int Port { get; }
     public int ApiPort { get; }
-    public string Url => $"http://127.0.0.1:{ApiPort}";
+    public string Url => $"{(Https ? "https" : "http")}://127.0.0.1:{ApiPort}";
+    /// <summary>The API is HTTPS (the config sets api.certificate); <see cref="CaCert"/> is the certificate the CLI trusts.</summary>
+    public bool Https { get; init; }
+    public string? CaCert { get; init; }
     public string Address => $"akka.tcp://deepcluster@127.0.0.1:{Port}";
     public string TokenFile { get; }
     public string Output => process.Output;
@@ -30,7 +33,7 @@ public sealed class HostProcess : IDisposable
         TokenFile = Path.Combine(Path.GetDirectoryName(config)!, "api.token");
         process = new CliProcess(["host", "--config", config, "--experiments", experiments, "--port", Port.ToString(),
                                   "--api-port", ApiPort.ToString(), .. extra]);
-        if (!process.WaitForLine("control API", StartTimeout))
+        if (!process.WaitForLine("(bearer token in ", StartTimeout))
             throw new InvalidOperationException("the host did not start:\n" + process.Output);
     }
 
@@ -45,7 +48,16 @@ public sealed class HostProcess : IDisposable
     /// <summary>Runs a control command of the CLI against this host; its exit code and output.</summary>
     public (int Code, string Output) Cli(params string[] args)
     {
-        using var run = new CliProcess([.. args, "--host", Url, "--token-file", TokenFile]);
+        string[] trust = CaCert is null ? [] : ["--cacert", CaCert];
+        using var run = new CliProcess([.. args, "--host", Url, "--token-file", TokenFile, .. trust]);
+        var code = run.WaitForExit(TimeSpan.FromMinutes(1));
+        return (code, run.Output.Trim());
+    }
+
+    /// <summary>A control command sent as plain HTTP to this (HTTPS) host.</summary>
+    public (int Code, string Output) CliPlainHttp(params string[] args)
+    {
+        using var run = new CliProcess([.. args, "--host", $"http://127.0.0.1:{ApiPort}", "--token-file", TokenFile]);
         var code = run.WaitForExit(TimeSpan.FromMinutes(1));
         return (code, run.Output.Trim());
     }
