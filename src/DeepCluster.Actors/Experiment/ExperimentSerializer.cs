@@ -40,6 +40,7 @@ public sealed class ExperimentSerializer(ExtendedActorSystem system) : Serialize
         [typeof(EpochDone)] = "epoch-done",
         [typeof(PhaseRewound)] = "phase-rewound",
         [typeof(ExperimentState)] = "experiment-state",
+        [typeof(FeatureRangeDone)] = "feature-range-done",
     };
 
     static readonly Dictionary<string, Type> Types = Manifests.ToDictionary(m => m.Value, m => m.Key);

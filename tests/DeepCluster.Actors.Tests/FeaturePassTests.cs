@@ -1,0 +1,208 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.TestKit.Xunit2;
+using DeepCluster.Actors.DataLoading;
+using DeepCluster.Actors.Features;
+using DeepCluster.Actors.Hosting;
+using DeepCluster.Actors.Progress;
+using DeepCluster.Core.Data;
+using DeepCluster.Core.IO;
+using DeepCluster.Core.Models;
+using DeepCluster.Core.Tests.Support;
+using DeepCluster.Core.Training;
+using static TorchSharp.torch;
+
+namespace DeepCluster.Actors.Tests;
+
+/// <summary>
+/// A model file and the features of the first <see cref="Images"/> Fashion-MNIST images computed with it in one plain
+/// pass (the model over every batch in dataset order, as the single feature actor did): what every distributed pass
+/// must write.
+/// </summary>
+public sealed class FeaturePassFixture : IDisposable
+{
+    public const int Images = 300, Batch = 32;
+    readonly TempDir dir = new();
+    public string ModelPath => dir.File("model.pth.tar");
+    public float[] Reference { get; }
+    public int Dim { get; }
+    public long[] Labels { get; }
+
+    public FeaturePassFixture()
+    {
+        manual_seed(7);
+        using (var model = ModelFactory.Create("alexnet_small", sobel: false, numClasses: 0))
+        using (var opt = optim.SGD(model.TrunkParameters(), 0.1, 0.9))
+            ModelFiles.Save(ModelPath, model, opt, 0, "alexnet_small");
+        using var trunk = ModelFiles.LoadModel(ModelPath, "alexnet_small", false, CPU);
+        trunk.eval();
+        var dataset = DatasetSource.Open(CliProcess.FashionMnist, limit: Images);
+        var rows = new List<float>();
+        foreach (var b in new BatchLoader(dataset, DeepClusterTransforms.Features(trunk.InputSize), null, Batch, workers: 1))
+            using (b)
+            using (inference_mode())
+            using (var f = trunk.Embed(b.Images))
+                rows.AddRange(f.contiguous().data<float>().ToArray());
+        Reference = rows.ToArray();
+        Dim = trunk.FeatureDim;
+        Labels = dataset.Labels!.Select(l => (long)l).ToArray();
+    }
+
+    public void Dispose() => dir.Dispose();
+}
+
+/// <summary>
+/// The feature pass spread over workers (<see cref="FeaturePassActor"/>, <see cref="FeatureWorkerActor"/>): ranges of
+/// 64 images (2 batches) over 1 or 3 workers give the single pass's features, row for row; a worker stopped in the
+/// middle of a range gives that range to another; a resumed pass computes only the ranges it was not given intact.
+/// </summary>
+public class FeaturePassTests(FeaturePassFixture fx) : TestKit(Hocon), IClassFixture<FeaturePassFixture>
+{
+    static Config Hocon => ConfigurationFactory.ParseString("deepcluster.features.range-images = 64")
+        .WithFallback(HostConfig.Load(null).Hocon);
+
+    static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+    static readonly DatasetSpec Fmnist = new(CliProcess.FashionMnist, Limit: FeaturePassFixture.Images);
+
+    ExtractFeatures Job(TempDir dir, IReadOnlyList<FeatureRangeFile>? done = null) =>
+        new(0, fx.ModelPath, "alexnet_small", false, Fmnist, FeaturePassFixture.Batch, 1, "cpu",
+            Path.Combine(dir.Path, "epoch_0000", "features.npy"), done);
+
+    (IActorRef Loader, IActorRef Pass) Pipeline()
+    {
+        var loader = Sys.ActorOf(DataLoaderActor.Props());
+        return (loader, Sys.ActorOf(FeaturePassActor.Props(loader)));
+    }
+
+    IActorRef Worker(IActorRef loader, IActorRef pass) => Sys.ActorOf(FeatureWorkerActor.Props(loader, pass));
+
+    /// <summary>The ranges the pass reported, then its result.</summary>
+    (List<FeatureRangeFile> Ranges, FeaturesExtracted Result) Collect()
+    {
+        var ranges = new List<FeatureRangeFile>();
+        while (true)
+        {
+            var m = FishForMessage(m => m is FeatureRangeWritten or FeaturesExtracted or FeaturesFailed, Limit);
+            switch (m)
+            {
+                case FeatureRangeWritten w: ranges.Add(w.Range); break;
+                case FeaturesFailed f: throw new Xunit.Sdk.XunitException($"the feature pass failed: {f.Error}");
+                case FeaturesExtracted e: return (ranges, e);
+            }
+        }
+    }
+
+    float[] AssertFeatures(FeaturesExtracted result)
+    {
+        Assert.Equal((FeaturePassFixture.Images, fx.Dim), (result.Count, result.Dim));
+        var (data, rows, cols) = NpyFile.ReadFloat32Matrix(result.Path);
+        Assert.Equal((FeaturePassFixture.Images, fx.Dim), (rows, cols));
+        Assert.Equal(fx.Reference.Length, data.Length);
+        for (var i = 0; i < data.Length; i++)
+            if (Math.Abs(data[i] - fx.Reference[i]) > 1e-5f * (1 + Math.Abs(fx.Reference[i])))
+                Assert.Fail($"row {i / fx.Dim}, feature {i % fx.Dim}: {data[i]}, the single pass computed {fx.Reference[i]}");
+        Assert.Equal(fx.Labels, NpyFile.ReadInt64(result.TrueLabelsPath!));
+        Assert.Empty(Directory.EnumerateFiles(Path.GetDirectoryName(result.Path)!, "*.range-*"));   // joined, then removed
+        return data;
+    }
+
+    /// <summary>Every image in exactly one reported range.</summary>
+    static void AssertEachRowOnce(IEnumerable<FeatureRangeFile> ranges)
+    {
+        var rows = ranges.SelectMany(r => Enumerable.Range(r.Start, r.Count)).Order().ToList();
+        Assert.Equal(Enumerable.Range(0, FeaturePassFixture.Images), rows);
+    }
+
+    [Fact]
+    public void ThreeWorkersWriteTheFeaturesOfOnePass()
+    {
+        using var one = new TempDir();
+        var (loader, pass) = Pipeline();
+        Worker(loader, pass);
+        pass.Tell(Job(one));
+        var (ranges1, result1) = Collect();
+        Assert.Equal([0, 64, 128, 192, 256], ranges1.Select(r => r.Start).Order());
+        AssertEachRowOnce(ranges1);
+        var single = AssertFeatures(result1);
+
+        using var three = new TempDir();
+        var (loader3, pass3) = Pipeline();
+        var workers = Enumerable.Range(0, 3).Select(_ => Worker(loader3, pass3)).ToList();
+        Sys.EventStream.Subscribe(TestActor, typeof(PhaseProgress));
+        pass3.Tell(Job(three));
+        var (ranges3, result3) = Collect();
+        AssertEachRowOnce(ranges3);
+        Assert.Equal(single, AssertFeatures(result3));   // the same batches: the same bits
+    }
+
+    [Fact]
+    public void AWorkerStoppedInTheMiddleOfARangeGivesItToAnother()
+    {
+        using var dir = new TempDir();
+        var (loader, pass) = Pipeline();
+        // The first worker gets one batch of its first range, never the second: it is mid-range when it is stopped.
+        var first = Worker(Sys.ActorOf(Gate.Props(loader, streams: 1, batches: 1)), pass);
+        Sys.EventStream.Subscribe(TestActor, typeof(PhaseProgress));
+        Sys.EventStream.Subscribe(TestActor, typeof(ExperimentLog));
+        pass.Tell(Job(dir));
+        Assert.Equal(FeaturePassFixture.Batch, ExpectMsg<PhaseProgress>(Limit).Done);
+        first.Tell(PoisonPill.Instance);
+        FishForMessage<ExperimentLog>(l => l.Text.Contains("a feature worker stopped during images 0..63"), Limit);
+        Worker(loader, pass);
+        Worker(loader, pass);
+        var (ranges, result) = Collect();
+        AssertEachRowOnce(ranges);
+        AssertFeatures(result);
+    }
+
+    [Fact]
+    public void AResumedPassComputesOnlyTheRangesItWasNotGivenIntact()
+    {
+        using var dir = new TempDir();
+        var (loader, pass) = Pipeline();
+        // The crash: the worker finishes two ranges (reported, so journaled by the experiment), then the process is gone.
+        var worker = Worker(Sys.ActorOf(Gate.Props(loader, streams: 2, batches: int.MaxValue)), pass);
+        pass.Tell(Job(dir));
+        var kept = new[] { ExpectMsg<FeatureRangeWritten>(Limit).Range, ExpectMsg<FeatureRangeWritten>(Limit).Range };
+        Sys.Stop(pass);
+        Sys.Stop(worker);
+        Assert.All(kept, r => Assert.True(File.Exists(r.Path), r.Path));
+        using (var f = new FileStream(kept[1].Path, FileMode.Open))   // the second is damaged meanwhile
+        {
+            f.Position = f.Length - 1;
+            f.WriteByte(0x7f);
+        }
+
+        var (loader2, pass2) = Pipeline();
+        Worker(loader2, pass2);
+        Sys.EventStream.Subscribe(TestActor, typeof(ExperimentLog));
+        pass2.Tell(Job(dir, kept));
+        FishForMessage<ExperimentLog>(l => l.Text.Contains("features of 64 image(s) in 1 range(s) were computed before"), Limit);
+        var (ranges, result) = Collect();
+        Assert.DoesNotContain(kept[0].Start, ranges.Select(r => r.Start));
+        Assert.Contains(kept[1].Start, ranges.Select(r => r.Start));
+        AssertEachRowOnce(ranges.Append(kept[0]));
+        AssertFeatures(result);
+    }
+
+    /// <summary>
+    /// A data loader that serves only the first <c>streams</c> streams and <c>batches</c> batches in all, so that a
+    /// worker stops at a known point and waits there.
+    /// </summary>
+    sealed class Gate : ReceiveActor
+    {
+        public Gate(IActorRef real, int streams, int batches)
+        {
+            Receive<OpenStream>(o => { if (streams-- > 0) real.Forward(o); });
+            Receive<PullBatches>(p =>
+            {
+                var n = Math.Min(p.Count, batches);
+                batches -= n;
+                if (n > 0) real.Forward(p with { Count = n });
+            });
+            ReceiveAny(m => real.Forward(m));
+        }
+
+        public static Props Props(IActorRef real, int streams, int batches) => Akka.Actor.Props.Create(() => new Gate(real, streams, batches));
+    }
+}
