@@ -54,7 +54,8 @@ public sealed class FeaturePassFixture : IDisposable
 /// <summary>
 /// The feature pass spread over workers (<see cref="FeaturePassActor"/>, <see cref="FeatureWorkerActor"/>): ranges of
 /// 64 images (2 batches) over 1 or 3 workers give the single pass's features, row for row; a worker stopped in the
-/// middle of a range gives that range to another; a resumed pass computes only the ranges it was not given intact.
+/// middle of a range gives that range to another; a resumed pass computes only the ranges it was not given intact; a
+/// worker announced to two passes computes the ranges of both.
 /// </summary>
 public class FeaturePassTests(FeaturePassFixture fx) : TestKit(Hocon), IClassFixture<FeaturePassFixture>
 {
@@ -183,6 +184,23 @@ public class FeaturePassTests(FeaturePassFixture fx) : TestKit(Hocon), IClassFix
         Assert.Contains(kept[1].Start, ranges.Select(r => r.Start));
         AssertEachRowOnce(ranges.Append(kept[0]));
         AssertFeatures(result);
+    }
+
+    [Fact]
+    public void OneWorkerServesTwoPassesInTurn()
+    {
+        using var a = new TempDir();
+        using var b = new TempDir();
+        var (loader, passA) = Pipeline();
+        var passB = Sys.ActorOf(FeaturePassActor.Props(loader));
+        var worker = Worker(loader, passA);
+        passB.Tell(new WorkerAvailable(worker));     // as a worker of another node would announce itself
+        var probeA = CreateTestProbe();
+        var probeB = CreateTestProbe();
+        passA.Tell(Job(a), probeA);
+        passB.Tell(Job(b), probeB);
+        AssertFeatures(probeA.FishForMessage<FeaturesExtracted>(_ => true, Limit));
+        AssertFeatures(probeB.FishForMessage<FeaturesExtracted>(_ => true, Limit));
     }
 
     /// <summary>

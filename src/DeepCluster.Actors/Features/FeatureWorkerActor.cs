@@ -13,7 +13,8 @@ namespace DeepCluster.Actors.Features;
 /// <see cref="AssignRange"/> with batches from its node's data loader and the model file the range names, writes the
 /// rows to the range's file (atomic rename: a range file is whole or absent) and replies <see cref="RangeComputed"/>
 /// with its size and checksum, which is also its request for the next range. Only paths and numbers cross between the
-/// pass and its workers, so a worker can run on any node that sees the experiment folder and the dataset.
+/// pass and its workers, so a worker can run on any node that sees the experiment folder and the dataset. Ranges given
+/// while one is being computed (by another pass: a worker may serve several experiments) wait their turn.
 /// </summary>
 public sealed class FeatureWorkerActor : ReceiveActor
 {
@@ -24,6 +25,7 @@ public sealed class FeatureWorkerActor : ReceiveActor
     string? modelJob;         // the job the model was loaded for: kept across its ranges, freed by ReleaseJob
     AssignRange? range;
     IActorRef? replyTo;
+    readonly Queue<(AssignRange Range, IActorRef ReplyTo)> queued = new();
     AtomicFile? output;
     XxHash3? hasher;
     int done, skipped;
@@ -34,11 +36,23 @@ public sealed class FeatureWorkerActor : ReceiveActor
     {
         this.pass = pass;
         consumer = new BatchConsumer(loader, Hosting.DeepClusterSettings.Of(Context.System).PullWindow);
-        Receive<AssignRange>(Start);
+        Receive<AssignRange>(a =>
+        {
+            queued.Enqueue((a, Sender));
+            if (range is null) StartNext();
+        });
         Receive<ReleaseJob>(r =>
         {
-            if (range?.JobId == r.JobId) Abandon();
-            if (modelJob == r.JobId) FreeModel();
+            var keep = queued.Where(q => q.Range.JobId != r.JobId).ToList();
+            queued.Clear();
+            keep.ForEach(queued.Enqueue);
+            if (modelJob == r.JobId && range?.JobId != r.JobId) FreeModel();
+            if (range?.JobId == r.JobId)
+            {
+                Abandon();
+                FreeModel();
+                StartNext();
+            }
         });
         Receive<StreamOpened>(o => consumer.Accept(o, Self));
         Receive<BatchLoaded>(b => consumer.Owns(b.StreamId), OnBatch);
@@ -48,10 +62,11 @@ public sealed class FeatureWorkerActor : ReceiveActor
 
     public static Props Props(IActorRef loader, IActorRef pass) => Akka.Actor.Props.Create(() => new FeatureWorkerActor(loader, pass));
 
-    void Start(AssignRange a)
+    void StartNext()
     {
-        Abandon();            // the pass is the authority on what a worker does: a new range replaces any other
-        range = a; replyTo = Sender; done = 0; skipped = 0;
+        if (!queued.TryDequeue(out var next)) return;
+        var a = next.Range;
+        range = a; replyTo = next.ReplyTo; done = 0; skipped = 0;
         try
         {
             if (modelJob != a.JobId || model is null)
@@ -110,7 +125,8 @@ public sealed class FeatureWorkerActor : ReceiveActor
             replyTo.Tell(new RangeComputed(r.JobId, file, model!.Dim, skipped));
             range = null;
         }
-        catch (Exception e) { Fail(e.Message); }
+        catch (Exception e) { Fail(e.Message); return; }
+        StartNext();
     }
 
     void Fail(string error)
@@ -118,6 +134,7 @@ public sealed class FeatureWorkerActor : ReceiveActor
         log.Error("feature range failed: {0}", error);
         if (range is { } r) replyTo.Tell(new RangeFailed(r.JobId, r.Start, error));
         Abandon();
+        StartNext();
     }
 
     /// <summary>Stops the current range, if any: its stream is closed and its unfinished file removed.</summary>
