@@ -144,7 +144,7 @@ public sealed class KMeansCoordinatorActor : ReceiveActor
                     finally { parts.ForEach(p => p.Dispose()); }
                 }
                 var dims = (int)Math.Min(q.Pca, new NpyRowChunks(q.FeaturesPath).Cols);
-                Send(Step.Projecting, _ => new KMeansProjectRange(j.Id, stats, dims));
+                Send(Step.Projecting, _ => new KMeansProjectRange(j.Id, stats, dims, q.Device));
                 break;
             }
             case Step.Projecting:

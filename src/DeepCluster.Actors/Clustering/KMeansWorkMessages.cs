@@ -20,9 +20,9 @@ public sealed record KMeansRangeLoaded(string JobId, long Start);
 
 /// <summary>
 /// Fit the PCA to <paramref name="Dims"/> dimensions from the statistics of every range (<paramref name="StatsPath"/>),
-/// project and L2-normalise the range's rows and keep them for the iterations.
+/// project and L2-normalise the range's rows and keep them, on <paramref name="Device"/> (null: the default), for the iterations.
 /// </summary>
-public sealed record KMeansProjectRange(string JobId, string StatsPath, int Dims);
+public sealed record KMeansProjectRange(string JobId, string StatsPath, int Dims, string? Device);
 
 /// <summary>The range is projected: it is ready for the initial centroids and the iterations.</summary>
 public sealed record KMeansRangeProjected(string JobId, long Start);

@@ -42,7 +42,10 @@ public sealed class KMeansWorkerActor : ReceiveActor
             using var stats = PcaStatistics.Load(m.StatsPath);
             using var pca = stats.Fit(m.Dims);
             var load = job.Load;
-            job.Points = StreamingPreprocessing.Apply(new NpyRowChunks(load.FeaturesPath), load.Start, load.Count, pca);
+            var device = TorchRuntime.ResolveDevice(m.Device);
+            var rows = StreamingPreprocessing.Apply(new NpyRowChunks(load.FeaturesPath), load.Start, load.Count, pca);
+            job.Points = rows.to(device);                                  // the same tensor on the CPU
+            if (!ReferenceEquals(rows, job.Points)) rows.Dispose();
             job.Range = new KMeansRange(job.Points, load.Start);
             return new KMeansRangeProjected(m.JobId, load.Start);
         }));

@@ -10,7 +10,9 @@ namespace DeepCluster.Actors.Hosting;
 /// <param name="MaxImagePixels">Largest width × height an image may claim before it is decoded (<c>deepcluster.data.max-image-pixels</c>; PIL's MAX_IMAGE_PIXELS).</param>
 /// <param name="RangeImages">Images per range of the feature pass, rounded up to whole batches (<c>deepcluster.features.range-images</c>).</param>
 /// <param name="LocalWorkers">Feature workers the pipeline starts in this process (<c>deepcluster.features.local-workers</c>).</param>
-public sealed record DeepClusterSettings(int PrefetchBatches, int PullWindow, long MaxImagePixels, int RangeImages = 2048, int LocalWorkers = 1)
+/// <param name="LocalClusteringWorkers">k-means workers the pipeline starts in this process (<c>deepcluster.clustering.local-workers</c>).</param>
+public sealed record DeepClusterSettings(int PrefetchBatches, int PullWindow, long MaxImagePixels, int RangeImages = 2048, int LocalWorkers = 1,
+                                         int LocalClusteringWorkers = 1)
 {
     /// <summary>The shipped defaults (what config/deepcluster.conf says).</summary>
     public static DeepClusterSettings Default { get; } = new(3, 2, 89_478_485);
@@ -21,7 +23,8 @@ public sealed record DeepClusterSettings(int PrefetchBatches, int PullWindow, lo
         config.GetInt("deepcluster.loader.pull-window", Default.PullWindow),
         config.GetLong("deepcluster.data.max-image-pixels", Default.MaxImagePixels),
         config.GetInt("deepcluster.features.range-images", Default.RangeImages),
-        config.GetInt("deepcluster.features.local-workers", Default.LocalWorkers));
+        config.GetInt("deepcluster.features.local-workers", Default.LocalWorkers),
+        config.GetInt("deepcluster.clustering.local-workers", Default.LocalClusteringWorkers));
 
     /// <summary>
     /// The keys these settings are read from: with <c>deepcluster.compute-dispatcher</c> and <see cref="JournalSettings.Keys"/>,
@@ -29,7 +32,7 @@ public sealed record DeepClusterSettings(int PrefetchBatches, int PullWindow, lo
     /// </summary>
     public static IReadOnlyList<string> Keys { get; } =
         ["deepcluster.loader.prefetch-batches", "deepcluster.loader.pull-window", "deepcluster.data.max-image-pixels",
-         "deepcluster.features.range-images", "deepcluster.features.local-workers"];
+         "deepcluster.features.range-images", "deepcluster.features.local-workers", "deepcluster.clustering.local-workers"];
 
     /// <summary>The settings of the actor system this actor runs in.</summary>
     public static DeepClusterSettings Of(Akka.Actor.ActorSystem system) => From(system.Settings.Config);
@@ -55,6 +58,7 @@ public static class HostConfig
         ["deepcluster.data.max-image-pixels"] = long.MaxValue,
         ["deepcluster.features.range-images"] = 1 << 30,
         ["deepcluster.features.local-workers"] = 64,
+        ["deepcluster.clustering.local-workers"] = 64,
     };
 
     /// <summary>The dispatcher types Akka knows by short name.</summary>
