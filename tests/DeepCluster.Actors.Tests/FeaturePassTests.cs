@@ -194,7 +194,7 @@ public class FeaturePassTests(FeaturePassFixture fx) : TestKit(Hocon), IClassFix
         var (loader, passA) = Pipeline();
         var passB = Sys.ActorOf(FeaturePassActor.Props(loader));
         var worker = Worker(loader, passA);
-        passB.Tell(new WorkerAvailable(worker));     // as a worker of another node would announce itself
+        worker.Tell(new FeatureWorkersWanted(passB));     // a pass looking for workers (of any node): it answers passB
         var probeA = CreateTestProbe();
         var probeB = CreateTestProbe();
         passA.Tell(Job(a), probeA);

@@ -9,6 +9,9 @@ namespace DeepCluster.Actors.Clustering;
 /// <summary>A k-means worker announces itself to the clustering coordinator, which watches it and uses it in the next job.</summary>
 public sealed record KMeansWorkerAvailable(IActorRef Worker);
 
+/// <summary>A clustering coordinator looks for workers: a worker answers <paramref name="Coordinator"/> with <see cref="KMeansWorkerAvailable"/>.</summary>
+public sealed record KMeansWorkersWanted(IActorRef Coordinator);
+
 /// <summary>
 /// Take rows <paramref name="Start"/> .. <paramref name="Start"/>+<paramref name="Count"/>-1 of the features file
 /// <paramref name="FeaturesPath"/> for job <paramref name="JobId"/>: write their PCA statistics (Σx, XᵀX) to <paramref name="StatsPath"/>.

@@ -79,6 +79,7 @@ public sealed class KMeansWorkerActor : ReceiveActor
             return new KMeansAssigned(m.JobId, job.Load.Start, objective);
         }));
         Receive<KMeansRelease>(m => Release(m.JobId));
+        Receive<KMeansWorkersWanted>(w => w.Coordinator.Tell(new KMeansWorkerAvailable(Self)));
     }
 
     public static Props Props(IActorRef coordinator) => Akka.Actor.Props.Create(() => new KMeansWorkerActor(coordinator));

@@ -14,6 +14,12 @@ namespace DeepCluster.Actors.Features;
 public sealed record WorkerAvailable(IActorRef Worker);
 
 /// <summary>
+/// A feature pass looks for workers (e.g. published to every worker node when the pass starts on a node that took over):
+/// a worker answers <paramref name="Pass"/> with <see cref="WorkerAvailable"/>. A worker may serve several passes.
+/// </summary>
+public sealed record FeatureWorkersWanted(IActorRef Pass);
+
+/// <summary>
 /// The feature pass gives a worker the images <paramref name="Start"/> .. <paramref name="Start"/>+<paramref name="Count"/>-1
 /// of its job <paramref name="JobId"/>: compute their rows with the model at <paramref name="ModelPath"/> and write them
 /// to <paramref name="OutPath"/> (atomically). A worker computes one range at a time; its reply asks for the next.
