@@ -208,9 +208,10 @@ public sealed class KMeansCoordinatorActor : ReceiveActor
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(q.AssignmentsPath))!);
                 NpyFile.WriteInt64(q.AssignmentsPath, assignments);
                 var nonEmpty = assignments.Distinct().Count();
-                j.Requester.Tell(new FeaturesClustered(q.Epoch, q.AssignmentsPath, j.Objectives[^1], j.Objectives.ToArray(), nonEmpty,
-                    j.Clock.Elapsed.TotalSeconds));
-                End();
+                var done = new FeaturesClustered(q.Epoch, q.AssignmentsPath, j.Objectives[^1], j.Objectives.ToArray(), nonEmpty,
+                    j.Clock.Elapsed.TotalSeconds);
+                End();                    // the job's files are removed before the result is told
+                j.Requester.Tell(done);
                 break;
             }
         }
