@@ -115,6 +115,22 @@ public class FeaturePassTests(FeaturePassFixture fx) : TestKit(Hocon), IClassFix
     }
 
     [Fact]
+    public void RangesAreWholeBatchesCutWhereAFirstPassCutsThem()
+    {
+        Assert.Equal(64, FeatureRanges.Size(64, 32));
+        Assert.Equal(96, FeatureRanges.Size(65, 32));                    // rounded up to whole batches
+        Assert.Equal([(0, 96), (96, 96), (192, 8)], FeatureRanges.Plan(200, 96, []));
+        // Resumed with [96, 192) done: the gaps are cut on the same grid; a done range of another size is respected.
+        Assert.Equal([(0, 96), (192, 8)], FeatureRanges.Plan(200, 96, [(96, 96)]));
+        Assert.Equal([(0, 32), (64, 32), (96, 96), (192, 8)], FeatureRanges.Plan(200, 96, [(32, 32)]));
+        var file = (int start, int count) => new FeatureRangeFile(start, count, $"r{start}", 1, "h");
+        var usable = FeatureRanges.Usable([file(96, 96), file(0, 96), file(64, 64), file(192, 16), file(150, 0)], 200,
+                                          r => r.Start == 0 ? "missing" : null);
+        // [0, 96) damaged; [64, 128) kept; [96, 192) overlaps it; [192, 208) is outside; [150, 150) empty: computed again.
+        Assert.Equal([64], usable.Select(r => r.Start));
+    }
+
+    [Fact]
     public void ThreeWorkersWriteTheFeaturesOfOnePass()
     {
         using var one = new TempDir();
