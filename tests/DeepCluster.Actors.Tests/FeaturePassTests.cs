@@ -59,13 +59,14 @@ public sealed class FeaturePassFixture : IDisposable
 /// </summary>
 public class FeaturePassTests(FeaturePassFixture fx) : TestKit(Hocon), IClassFixture<FeaturePassFixture>
 {
-    static Config Hocon => ConfigurationFactory.ParseString("deepcluster.features.range-images = 64")
+    /// <summary>Every message is serialised and read back on its way, as between nodes (the default serializer).</summary>
+    static Config Hocon => ConfigurationFactory.ParseString("deepcluster.features.range-images = 64\nakka.actor.serialize-messages = on")
         .WithFallback(HostConfig.Load(null).Hocon);
 
     static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
     static readonly DatasetSpec Fmnist = new(CliProcess.FashionMnist, Limit: FeaturePassFixture.Images);
 
-    ExtractFeatures Job(TempDir dir, IReadOnlyList<FeatureRangeFile>? done = null) =>
+    ExtractFeatures Job(TempDir dir, FeatureRangeFile[]? done = null) =>
         new(0, fx.ModelPath, "alexnet_small", false, Fmnist, FeaturePassFixture.Batch, 1, "cpu",
             Path.Combine(dir.Path, "epoch_0000", "features.npy"), done);
 

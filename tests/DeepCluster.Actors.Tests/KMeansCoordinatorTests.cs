@@ -15,7 +15,9 @@ namespace DeepCluster.Actors.Tests;
 /// statistics, centroids out, partial sums and counts back, reduced centrally; the same clustering as the single-node
 /// <see cref="ClusteringRunner"/> for the same seed (exactly with one worker, within float tolerance with three).
 /// </summary>
-public class KMeansCoordinatorTests() : TestKit(HostConfig.Load(null).Hocon)
+public class KMeansCoordinatorTests() : TestKit(Akka.Configuration.ConfigurationFactory
+    .ParseString("akka.actor.serialize-messages = on")     // every message serialised and read back, as between nodes
+    .WithFallback(HostConfig.Load(null).Hocon))
 {
     const int Rows = 900, Dim = 48, K = 6, Pca = 16, Niter = 12;
     const long Seed = 5;

@@ -25,7 +25,8 @@ public sealed class DataLoaderActor : ReceiveActor
         public int Remaining;
     }
 
-    sealed record Fetched(string StreamId, Batch? Batch, Exception? Error);
+    /// <summary>A batch the loader fetched for itself (tensors: never leaves this actor, so never serialised).</summary>
+    sealed record Fetched(string StreamId, Batch? Batch, Exception? Error) : INoSerializationVerificationNeeded;
 
     readonly Dictionary<string, Stream> streams = new();
     readonly Dictionary<string, IImageDataset> datasets = new();

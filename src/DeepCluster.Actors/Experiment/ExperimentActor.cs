@@ -259,9 +259,9 @@ public sealed class ExperimentActor : ReceivePersistentActor
     }
 
     /// <summary>The ranges of this epoch's feature pass journaled so far, for the feature pass to reuse.</summary>
-    List<FeatureRangeFile> FeatureRangesDone() =>
+    FeatureRangeFile[] FeatureRangesDone() =>
         (state.FeatureRanges ?? []).Where(r => r.Epoch == state.Epoch)
-            .Select(r => new FeatureRangeFile(r.Start, r.Count, folder.Resolve(r.File.Path), r.File.Size, r.File.Hash)).ToList();
+            .Select(r => new FeatureRangeFile(r.Start, r.Count, folder.Resolve(r.File.Path), r.File.Size, r.File.Hash)).ToArray();
 
     void OnClustered(FeaturesClustered c)
     {

@@ -9,7 +9,7 @@ namespace DeepCluster.Actors.Features;
 /// </summary>
 public sealed record ExtractFeatures(
     int Epoch, string ModelPath, string Arch, bool Sobel, DatasetSpec Dataset, int BatchSize, int Workers,
-    string? Device, string OutPath, IReadOnlyList<FeatureRangeFile>? Done = null);
+    string? Device, string OutPath, FeatureRangeFile[]? Done = null);
 
 /// <summary>The N×D float32 features are in <paramref name="Path"/> (.npy).</summary>
 public sealed record FeaturesExtracted(int Epoch, string Path, int Count, int Dim, double Seconds, string? TrueLabelsPath);
