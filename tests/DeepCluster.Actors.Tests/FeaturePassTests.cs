@@ -54,8 +54,8 @@ public sealed class FeaturePassFixture : IDisposable
 /// <summary>
 /// The feature pass spread over workers (<see cref="FeaturePassActor"/>, <see cref="FeatureWorkerActor"/>): ranges of
 /// 64 images (2 batches) over 1 or 3 workers give the single pass's features, row for row; a worker stopped in the
-/// middle of a range gives that range to another; a resumed pass computes only the ranges it was not given intact; a
-/// worker announced to two passes computes the ranges of both.
+/// middle of a range (or restarted) gives that range to another; a resumed pass computes only the ranges it was not
+/// given intact; a worker announced to two passes computes the ranges of both.
 /// </summary>
 public class FeaturePassTests(FeaturePassFixture fx) : TestKit(Hocon), IClassFixture<FeaturePassFixture>
 {
@@ -220,17 +220,50 @@ public class FeaturePassTests(FeaturePassFixture fx) : TestKit(Hocon), IClassFix
         AssertFeatures(probeB.FishForMessage<FeaturesExtracted>(_ => true, Limit));
     }
 
+    [Fact]
+    public void AWorkerRestartedInTheMiddleOfARangeGivesItToAnother()
+    {
+        using var dir = new TempDir();
+        var (loader, pass) = Pipeline();
+        // The worker's first stream gets one batch, never the second; it is restarted (by its parent) in the middle.
+        var gate = Sys.ActorOf(Gate.Props(loader, streams: int.MaxValue, batches: 1, firstStreamOnly: true));
+        var parent = Sys.ActorOf(Props.Create(() => new Restarter(FeatureWorkerActor.Props(gate, pass))));
+        Sys.EventStream.Subscribe(TestActor, typeof(PhaseProgress));
+        Sys.EventStream.Subscribe(TestActor, typeof(ExperimentLog));
+        pass.Tell(Job(dir));
+        Assert.Equal(FeaturePassFixture.Batch, FishForMessage<PhaseProgress>(_ => true, Limit).Done);
+        Sys.ActorSelection(parent.Path / "worker").Tell(Kill.Instance);
+        FishForMessage<ExperimentLog>(l => l.Text.Contains("a feature worker restarted during images 0..63"), Limit);
+        var (ranges, result) = Collect();
+        AssertEachRowOnce(ranges);
+        AssertFeatures(result);
+    }
+
+    /// <summary>Restarts its one child whatever it throws (as a supervisor on a worker node might).</summary>
+    sealed class Restarter : ReceiveActor
+    {
+        public Restarter(Props child) => Context.ActorOf(child, "worker");
+
+        protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Restart);
+    }
+
     /// <summary>
-    /// A data loader that serves only the first <c>streams</c> streams and <c>batches</c> batches in all, so that a
-    /// worker stops at a known point and waits there.
+    /// A data loader that serves only the first <c>streams</c> streams and <c>batches</c> batches in all (of the first
+    /// stream only, with <c>firstStreamOnly</c>), so that a worker stops at a known point and waits there.
     /// </summary>
     sealed class Gate : ReceiveActor
     {
-        public Gate(IActorRef real, int streams, int batches)
+        public Gate(IActorRef real, int streams, int batches, bool firstStreamOnly)
         {
-            Receive<OpenStream>(o => { if (streams-- > 0) real.Forward(o); });
+            string? first = null;
+            Receive<OpenStream>(o =>
+            {
+                first ??= o.StreamId;
+                if (streams-- > 0) real.Forward(o);
+            });
             Receive<PullBatches>(p =>
             {
+                if (firstStreamOnly && p.StreamId != first) { real.Forward(p); return; }
                 var n = Math.Min(p.Count, batches);
                 batches -= n;
                 if (n > 0) real.Forward(p with { Count = n });
@@ -238,6 +271,7 @@ public class FeaturePassTests(FeaturePassFixture fx) : TestKit(Hocon), IClassFix
             ReceiveAny(m => real.Forward(m));
         }
 
-        public static Props Props(IActorRef real, int streams, int batches) => Akka.Actor.Props.Create(() => new Gate(real, streams, batches));
+        public static Props Props(IActorRef real, int streams, int batches, bool firstStreamOnly = false) =>
+            Akka.Actor.Props.Create(() => new Gate(real, streams, batches, firstStreamOnly));
     }
 }

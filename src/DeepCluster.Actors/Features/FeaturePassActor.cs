@@ -82,7 +82,7 @@ public sealed class FeaturePassActor : ReceiveActor
     void OnWorker(WorkerAvailable w)
     {
         if (workers.Add(w.Worker)) Context.Watch(w.Worker);
-        else Lost(w.Worker, "restarted");    // announced again: it lost whatever it was doing
+        else if (w.Started) Lost(w.Worker, "restarted");    // started again: it lost whatever it was doing
         Dispatch();
     }
 
@@ -216,7 +216,7 @@ public sealed class FeaturePassActor : ReceiveActor
     protected override void PreRestart(Exception reason, object message)
     {
         End();
-        foreach (var w in workers) Self.Tell(new WorkerAvailable(w));
+        foreach (var w in workers) Self.Tell(new WorkerAvailable(w, Started: false));
         base.PreRestart(reason, message);
     }
 }

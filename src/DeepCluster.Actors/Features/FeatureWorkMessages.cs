@@ -9,9 +9,11 @@ namespace DeepCluster.Actors.Features;
 
 /// <summary>
 /// A worker announces itself to the feature pass, which watches it from then on and gives it a range whenever it
-/// has one to give. Sent by the worker when it starts (and after a restart); a worker on another node sends the same.
+/// has one to give. Sent by the worker when it starts (and after a restart: <paramref name="Started"/>, it holds no
+/// range, so a range the pass thought it had goes to another worker) and in answer to <see cref="FeatureWorkersWanted"/>
+/// (not <paramref name="Started"/>); a worker on another node sends the same.
 /// </summary>
-public sealed record WorkerAvailable(IActorRef Worker);
+public sealed record WorkerAvailable(IActorRef Worker, bool Started = true);
 
 /// <summary>
 /// A feature pass looks for workers (e.g. published to every worker node when the pass starts on a node that took over):

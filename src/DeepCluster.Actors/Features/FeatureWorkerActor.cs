@@ -54,7 +54,7 @@ public sealed class FeatureWorkerActor : ReceiveActor
                 StartNext();
             }
         });
-        Receive<FeatureWorkersWanted>(w => w.Pass.Tell(new WorkerAvailable(Self)));
+        Receive<FeatureWorkersWanted>(w => w.Pass.Tell(new WorkerAvailable(Self, Started: false)));
         Receive<StreamOpened>(o => consumer.Accept(o, Self));
         Receive<BatchLoaded>(b => consumer.Owns(b.StreamId), OnBatch);
         Receive<StreamCompleted>(c => consumer.Owns(c.StreamId), _ => Finish());
