@@ -3,6 +3,10 @@
 //   dotnet run -c Release --project bench/DeepCluster.Bench -- [threads] [batches] [arch] [batch] [cpu|cuda]
 //   dotnet run -c Release --project bench/DeepCluster.Bench -- pipeline IMAGES ARCH DEVICE [WORKERS] [EPOCHS] [K]
 //     (the whole actor pipeline on synthetic images: Pipeline.cs)
+//   dotnet run -c Release --project bench/DeepCluster.Bench -- features IMAGES [WORKERS] [RANGE] [BATCH] [DECODERS]
+//     (the range-based feature pass with WORKERS local workers: FeaturePass.cs)
+//   dotnet run -c Release --project bench/DeepCluster.Bench -- kmeans ROWS DIM K WORKERS [NITER]
+//     (k-means over WORKERS in-process k-means workers beside the single-node clustering: KMeansBench.cs)
 // On a GPU machine (bench/gpu/run.sh): dcbench 16 20 alexnet 256 cuda, beside ../shared/gpu/pytorch_alexnet_bench.py.
 using System.Diagnostics;
 using System.Globalization;
@@ -14,6 +18,8 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 if (args.Length > 0 && args[0] == "pipeline") return await Pipeline.RunAsync(args[1..]);
+if (args.Length > 0 && args[0] == "features") return await FeaturePass.RunAsync(args[1..]);
+if (args.Length > 0 && args[0] == "kmeans") return await KMeansBench.RunAsync(args[1..]);
 TorchRuntime.FlushDenormals();
 set_num_threads(args.Length > 0 ? int.Parse(args[0]) : 2);
 int batches = args.Length > 1 ? int.Parse(args[1]) : 20;

@@ -40,6 +40,7 @@ public static class JournalSamples
         ("training-checkpointed", new TrainingCheckpointed(1, 6, A("checkpoints/checkpoint_6.pth.tar", 7000), 12.5, 320)),
         ("epoch-done", new EpochDone(Metrics, A("work/epoch_0001/model_end.pth.tar", 8000), A("work/epoch_0001/assignments.npy", 4000))),
         ("phase-rewound", new PhaseRewound(1, Phase.Clustering, "assignments.npy: missing")),
+        ("feature-range-done", new FeatureRangeDone(2, 2048, 1024, A("work/epoch_0002/features.range-0000002048-1024.npy", 9000))),
     ];
 
     /// <summary>A state with every field set: one epoch done, the next one in training, after a checkpoint.</summary>
@@ -83,6 +84,7 @@ public static class JournalSamples
         ("training-checkpointed", "{\"v\":1," + Checkpoint[1..]),
         ("epoch-done", $$"""{"v":1,"metrics":{{MetricsV1}},"model":{"path":"work/epoch_0001/model_end.pth.tar","size":8000,"hash":"00112233aabbccdd"},"assignments":{{Assignments}}}"""),
         ("phase-rewound", """{"v":1,"epoch":1,"phase":"clustering","reason":"assignments.npy: missing"}"""),
+        ("feature-range-done", """{"v":1,"epoch":2,"start":2048,"count":1024,"file":{"path":"work/epoch_0002/features.range-0000002048-1024.npy","size":9000,"hash":"00112233aabbccdd"}}"""),
         ("experiment-state", $$"""
             {"v":1,"config":{"data":"/data/fmnist","arch":"alexnet_small","sobel":true,"clustering":"PIC","nmb_cluster":10,
               "lr":0.01,"wd":-4,"reassign":2,"workers":1,"epochs":4,"start_epoch":1,"batch":64,"momentum":0.8,

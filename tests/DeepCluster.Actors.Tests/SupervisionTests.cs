@@ -55,9 +55,9 @@ public class SupervisionTests
         return actor switch
         {
             "trainer" => p with { Trainer = l => FaultyActor.Props(TrainerActor.Props(l), trigger) },
-            "feature-extractor" => p with { FeatureExtractor = l => FaultyActor.Props(FeatureExtractorActor.Props(l), trigger) },
+            "feature-extractor" => p with { FeatureExtractor = l => FaultyActor.Props(FeaturePassActor.Props(l), trigger) },
             "data-loader" => p with { DataLoader = () => FaultyActor.Props(DataLoaderActor.Props(), trigger) },
-            "clustering" => p with { Clustering = () => FaultyActor.Props(ClusteringActor.Props(), trigger) },
+            "clustering" => p with { Clustering = () => FaultyActor.Props(KMeansCoordinatorActor.Props(), trigger) },
             "pseudo-label-sampler" => p with { Sampler = () => FaultyActor.Props(PseudoLabelSamplerActor.Props(), trigger) },
             _ => throw new ArgumentException(actor),
         };

@@ -25,7 +25,8 @@ public sealed class DataLoaderActor : ReceiveActor
         public int Remaining;
     }
 
-    sealed record Fetched(string StreamId, Batch? Batch, Exception? Error);
+    /// <summary>A batch the loader fetched for itself (tensors: never leaves this actor, so never serialised).</summary>
+    sealed record Fetched(string StreamId, Batch? Batch, Exception? Error) : INoSerializationVerificationNeeded;
 
     readonly Dictionary<string, Stream> streams = new();
     readonly Dictionary<string, IImageDataset> datasets = new();
@@ -44,6 +45,7 @@ public sealed class DataLoaderActor : ReceiveActor
         });
         Receive<Fetched>(OnFetched);
         Receive<CloseStream>(c => Close(c.StreamId));
+        Receive<DescribeDataset>(Describe);
     }
 
     public static Props Props() => Akka.Actor.Props.Create(() => new DataLoaderActor());
@@ -55,6 +57,14 @@ public sealed class DataLoaderActor : ReceiveActor
             var dataset = Dataset(msg.Dataset);
             var transform = DeepClusterTransforms.For(msg.Transform == TransformKind.Training, msg.InputSize);
             int[]? order = msg.OrderPath is null ? null : NpyFile.ReadInt64(msg.OrderPath).Select(v => checked((int)v)).ToArray();
+            if (msg.RangeCount is int rangeCount)
+            {
+                if (order is not null) throw new ArgumentException($"{msg.OrderPath}: an order file and an index range exclude each other.");
+                if (msg.RangeStart < 0 || rangeCount < 0 || (long)msg.RangeStart + rangeCount > dataset.Count)
+                    throw new ArgumentException($"{msg.Dataset.Path}: images {msg.RangeStart}..{(long)msg.RangeStart + rangeCount - 1} " +
+                                                $"are outside the dataset (0..{dataset.Count - 1}).");
+                order = Enumerable.Range(msg.RangeStart, rangeCount).ToArray();
+            }
             int[]? labels = msg.LabelsPath is null ? null : NpyFile.ReadInt64(msg.LabelsPath).Select(v => checked((int)v)).ToArray();
             // Decoders share the cores with the compute threads: more decoders than cores only take time from the
             // SGD steps (PyTorch's workers are processes for the GIL's sake; ours are tasks in one process).
@@ -76,6 +86,19 @@ public sealed class DataLoaderActor : ReceiveActor
         catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
         {
             Sender.Tell(new StreamFailed(msg.StreamId, e.Message));
+        }
+    }
+
+    void Describe(DescribeDataset msg)
+    {
+        try
+        {
+            var dataset = Dataset(msg.Dataset);
+            Sender.Tell(new DatasetDescribed(msg.RequestId, dataset.Count, dataset.Labels));
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
+        {
+            Sender.Tell(new DatasetUnavailable(msg.RequestId, e.Message));
         }
     }
 

@@ -10,10 +10,13 @@ public enum TransformKind { Features, Training }
 /// Starts a stream of batches for the sender. <paramref name="OrderPath"/>/<paramref name="LabelsPath"/> are .npy files
 /// (int64) with the dataset indices and pseudo-labels in training order; null = every image once, in dataset order.
 /// Batches are sent only as the consumer asks for them (<see cref="PullBatches"/>): the consumer sets the pace.
+/// <paramref name="RangeCount"/> (with <paramref name="RangeStart"/>): only the images RangeStart .. RangeStart+RangeCount-1,
+/// in dataset order (one range of a distributed feature pass); not with an order file.
 /// </summary>
 public sealed record OpenStream(
     string StreamId, DatasetSpec Dataset, TransformKind Transform, int InputSize, int BatchSize, int Workers,
-    long Seed, int Epoch, string? OrderPath = null, string? LabelsPath = null, int StartBatch = 0);
+    long Seed, int Epoch, string? OrderPath = null, string? LabelsPath = null, int StartBatch = 0,
+    int RangeStart = 0, int? RangeCount = null);
 
 /// <summary>Asks for <paramref name="Count"/> more batches.</summary>
 public sealed record PullBatches(string StreamId, int Count = 1);
@@ -35,3 +38,12 @@ public sealed record StreamCompleted(string StreamId, int Skipped);
 
 /// <summary>The stream failed (e.g. an unreadable image); the message names the file.</summary>
 public sealed record StreamFailed(string StreamId, string Error);
+
+/// <summary>Asks how many images the dataset holds and their labels, without decoding any (the feature pass splits it).</summary>
+public sealed record DescribeDataset(string RequestId, DatasetSpec Dataset);
+
+/// <summary>The dataset of <see cref="DescribeDataset"/>: <paramref name="Count"/> images, their labels if it has any.</summary>
+public sealed record DatasetDescribed(string RequestId, int Count, int[]? TrueLabels);
+
+/// <summary>The dataset of <see cref="DescribeDataset"/> could not be opened; the message names it.</summary>
+public sealed record DatasetUnavailable(string RequestId, string Error);

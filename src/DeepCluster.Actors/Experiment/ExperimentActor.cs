@@ -84,6 +84,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
         Command<ExperimentLog>(Report);
         Command<ModelInitialized>(OnModelInitialized);
         Command<FeaturesExtracted>(f => state.Phase == Phase.Features, OnFeatures);
+        Command<FeatureRangeWritten>(r => state.Phase == Phase.Features && r.Epoch == state.Epoch, OnFeatureRange);
         Command<FeaturesClustered>(c => state.Phase == Phase.Clustering, OnClustered);
         Command<PseudoLabelsSampled>(s => state.Phase == Phase.Sampling, OnSampled);
         Command<IterationCheckpointed>(c => state.Phase == Phase.Training, OnCheckpointed);
@@ -177,7 +178,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
             case Phase.Features:
                 epochClock = Stopwatch.StartNew();
                 actors.FeatureExtractor.Tell(new ExtractFeatures(epoch, model, cfg.Arch, cfg.Sobel, dataset, cfg.Batch,
-                    cfg.Workers, cfg.Device, folder.FeaturesPath(epoch)), Self);
+                    cfg.Workers, cfg.Device, folder.FeaturesPath(epoch), FeatureRangesDone()), Self);
                 break;
             case Phase.Clustering:
                 actors.Clustering.Tell(new ClusterFeatures(epoch, folder.Resolve(state.Features!.Features.Path), cfg.Clustering, cfg.NmbCluster,
@@ -281,6 +282,19 @@ public sealed class ExperimentActor : ReceivePersistentActor
         if (f.TrueLabelsPath is { } lp && (labels = Record(lp)) is null) return;
         Save(new FeaturesDone(f.Epoch, features, labels, f.Seconds));
     }
+
+    /// <summary>A range of the feature pass is written: journaled (no reply), so a resumed epoch does not compute it again.</summary>
+    void OnFeatureRange(FeatureRangeWritten w)
+    {
+        var r = w.Range;
+        Persist(new FeatureRangeDone(w.Epoch, r.Start, r.Count, new Artifact(folder.Relative(r.Path), r.Size, r.Hash)),
+                e => state = state.Apply(e));
+    }
+
+    /// <summary>The ranges of this epoch's feature pass journaled so far, for the feature pass to reuse.</summary>
+    FeatureRangeFile[] FeatureRangesDone() =>
+        (state.FeatureRanges ?? []).Where(r => r.Epoch == state.Epoch)
+            .Select(r => new FeatureRangeFile(r.Start, r.Count, folder.Resolve(r.File.Path), r.File.Size, r.File.Hash)).ToArray();
 
     void OnClustered(FeaturesClustered c)
     {

@@ -37,3 +37,9 @@ public sealed record EpochDone(EpochMetrics Metrics, Artifact Model, Artifact As
 /// epoch's first iteration).
 /// </summary>
 public sealed record PhaseRewound(int Epoch, Phase Phase, string Reason) : IExperimentEvent;
+
+/// <summary>
+/// One range of the current epoch's feature pass is computed: the rows of images <paramref name="Start"/> ..
+/// <paramref name="Start"/>+<paramref name="Count"/>-1 are in <paramref name="File"/>. A resumed feature pass reuses it.
+/// </summary>
+public sealed record FeatureRangeDone(int Epoch, int Start, int Count, Artifact File) : IExperimentEvent;

@@ -40,6 +40,7 @@ public sealed class ExperimentSerializer(ExtendedActorSystem system) : Serialize
         [typeof(EpochDone)] = "epoch-done",
         [typeof(PhaseRewound)] = "phase-rewound",
         [typeof(ExperimentState)] = "experiment-state",
+        [typeof(FeatureRangeDone)] = "feature-range-done",
         // The host's experiment entities (their own persistence ids, control-ID).
         [typeof(Cluster.ExperimentSubmitted)] = "experiment-submitted",
         [typeof(Cluster.RunStateChanged)] = "run-state-changed",

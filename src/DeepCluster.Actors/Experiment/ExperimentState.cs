@@ -21,6 +21,12 @@ public sealed record ExperimentState
     /// <summary>The previous epoch's assignments (for NMI against the previous assignment and the clusters log).</summary>
     public Artifact? PreviousAssignments { get; init; }
     public IReadOnlyList<EpochMetrics> Completed { get; init; } = [];
+    /// <summary>
+    /// The ranges of the current epoch's feature pass computed so far (null when none: between feature passes, so the
+    /// snapshots taken at the end of an epoch do not store the field).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<FeatureRangeDone>? FeatureRanges { get; init; }
 
     /// <summary>The experiment was created: its configuration is journaled and its first model saved.</summary>
     public bool Started => Config is not null;
@@ -30,7 +36,8 @@ public sealed record ExperimentState
     {
         ExperimentCreated c => this with { Config = c.Config, Model = c.Model, Epoch = c.StartEpoch, Phase = Phase.Features },
         RunSettingsChanged c => this with { Config = Config!.With(c.Settings) },
-        FeaturesDone f => this with { Features = f, Phase = Phase.Clustering },
+        FeatureRangeDone r => this with { FeatureRanges = (FeatureRanges ?? []).Append(r).ToList() },
+        FeaturesDone f => this with { Features = f, Phase = Phase.Clustering, FeatureRanges = null },
         ClusteringDone c => this with { Clustering = c, Phase = Phase.Sampling },
         SamplingDone s => this with { Sampling = s, Phase = Phase.Training, LastCheckpoint = null },
         TrainingCheckpointed t => this with { LastCheckpoint = t },
@@ -41,7 +48,7 @@ public sealed record ExperimentState
             PreviousAssignments = d.Assignments,
             Epoch = d.Metrics.Epoch + 1,
             Phase = Phase.Features,
-            Features = null, Clustering = null, Sampling = null, LastCheckpoint = null,
+            Features = null, Clustering = null, Sampling = null, LastCheckpoint = null, FeatureRanges = null,
         },
         PhaseRewound r => RewindTo(r.Phase),
         _ => throw new ArgumentException($"unknown experiment event {e.GetType().Name}"),
@@ -52,6 +59,7 @@ public sealed record ExperimentState
     {
         Phase = phase,
         Features = phase <= Phase.Features ? null : Features,
+        FeatureRanges = null,
         Clustering = phase <= Phase.Clustering ? null : Clustering,
         Sampling = phase <= Phase.Sampling ? null : Sampling,
         LastCheckpoint = null,

@@ -8,7 +8,11 @@ namespace DeepCluster.Actors.Hosting;
 /// <param name="PrefetchBatches">Batches the loader decodes ahead of the consumer (<c>deepcluster.loader.prefetch-batches</c>).</param>
 /// <param name="PullWindow">Batches a consumer asks for ahead of the one it uses (<c>deepcluster.loader.pull-window</c>).</param>
 /// <param name="MaxImagePixels">Largest width × height an image may claim before it is decoded (<c>deepcluster.data.max-image-pixels</c>; PIL's MAX_IMAGE_PIXELS).</param>
-public sealed record DeepClusterSettings(int PrefetchBatches, int PullWindow, long MaxImagePixels)
+/// <param name="RangeImages">Images per range of the feature pass, rounded up to whole batches (<c>deepcluster.features.range-images</c>).</param>
+/// <param name="LocalWorkers">Feature workers the pipeline starts in this process (<c>deepcluster.features.local-workers</c>).</param>
+/// <param name="LocalClusteringWorkers">k-means workers the pipeline starts in this process (<c>deepcluster.clustering.local-workers</c>).</param>
+public sealed record DeepClusterSettings(int PrefetchBatches, int PullWindow, long MaxImagePixels, int RangeImages = 2048, int LocalWorkers = 1,
+                                         int LocalClusteringWorkers = 1)
 {
     /// <summary>The shipped defaults (what config/deepcluster.conf says).</summary>
     public static DeepClusterSettings Default { get; } = new(3, 2, 89_478_485);
@@ -17,14 +21,18 @@ public sealed record DeepClusterSettings(int PrefetchBatches, int PullWindow, lo
     public static DeepClusterSettings From(Config config) => new(
         config.GetInt("deepcluster.loader.prefetch-batches", Default.PrefetchBatches),
         config.GetInt("deepcluster.loader.pull-window", Default.PullWindow),
-        config.GetLong("deepcluster.data.max-image-pixels", Default.MaxImagePixels));
+        config.GetLong("deepcluster.data.max-image-pixels", Default.MaxImagePixels),
+        config.GetInt("deepcluster.features.range-images", Default.RangeImages),
+        config.GetInt("deepcluster.features.local-workers", Default.LocalWorkers),
+        config.GetInt("deepcluster.clustering.local-workers", Default.LocalClusteringWorkers));
 
     /// <summary>
     /// The keys these settings are read from: with <c>deepcluster.compute-dispatcher</c> and <see cref="JournalSettings.Keys"/>,
     /// every key of the shipped file.
     /// </summary>
     public static IReadOnlyList<string> Keys { get; } =
-        ["deepcluster.loader.prefetch-batches", "deepcluster.loader.pull-window", "deepcluster.data.max-image-pixels"];
+        ["deepcluster.loader.prefetch-batches", "deepcluster.loader.pull-window", "deepcluster.data.max-image-pixels",
+         "deepcluster.features.range-images", "deepcluster.features.local-workers", "deepcluster.clustering.local-workers"];
 
     /// <summary>The settings of the actor system this actor runs in.</summary>
     public static DeepClusterSettings Of(Akka.Actor.ActorSystem system) => From(system.Settings.Config);
@@ -48,6 +56,9 @@ public static class HostConfig
         ["deepcluster.loader.prefetch-batches"] = 64,
         ["deepcluster.loader.pull-window"] = 64,
         ["deepcluster.data.max-image-pixels"] = long.MaxValue,
+        ["deepcluster.features.range-images"] = 1 << 30,
+        ["deepcluster.features.local-workers"] = 64,
+        ["deepcluster.clustering.local-workers"] = 64,
     };
 
     /// <summary>The dispatcher types Akka knows by short name.</summary>

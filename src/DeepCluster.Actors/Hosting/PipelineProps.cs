@@ -9,16 +9,19 @@ namespace DeepCluster.Actors.Hosting;
 
 /// <summary>
 /// How each pipeline actor is made. The defaults are the real actors; a test substitutes one (e.g. an actor that
-/// throws in a given phase) to check that every failure reaches the experiment. The feature extractor and the trainer
-/// are given the data loader.
+/// throws in a given phase) to check that every failure reaches the experiment. The feature pass and the trainer
+/// are given the data loader; a feature worker is given the data loader and the feature pass it serves, a clustering
+/// worker the clustering actor it serves.
 /// </summary>
 public sealed record PipelineProps
 {
     public static PipelineProps Default { get; } = new();
 
     public Func<Props> DataLoader { get; init; } = DataLoaderActor.Props;
-    public Func<IActorRef, Props> FeatureExtractor { get; init; } = FeatureExtractorActor.Props;
-    public Func<Props> Clustering { get; init; } = ClusteringActor.Props;
+    public Func<IActorRef, Props> FeatureExtractor { get; init; } = FeaturePassActor.Props;
+    public Func<IActorRef, IActorRef, Props> FeatureWorker { get; init; } = FeatureWorkerActor.Props;
+    public Func<Props> Clustering { get; init; } = KMeansCoordinatorActor.Props;
+    public Func<IActorRef, Props> ClusteringWorker { get; init; } = KMeansWorkerActor.Props;
     public Func<Props> Sampler { get; init; } = PseudoLabelSamplerActor.Props;
     public Func<IActorRef, Props> Trainer { get; init; } = TrainerActor.Props;
 }

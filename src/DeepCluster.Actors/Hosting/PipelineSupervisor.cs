@@ -7,7 +7,7 @@ namespace DeepCluster.Actors.Hosting;
 
 /// <summary>
 /// A pipeline actor threw an exception it did not handle: <paramref name="Actor"/> is its name (data-loader,
-/// feature-extractor, clustering, pseudo-label-sampler, trainer), <paramref name="Error"/> the exception in one line.
+/// feature-extractor, feature-worker-N, clustering, clustering-worker-N, pseudo-label-sampler, trainer), <paramref name="Error"/> the exception in one line.
 /// The actor has been restarted with fresh state; the work it was doing is lost, so the experiment fails the run.
 /// </summary>
 public sealed record PipelineActorFailed(string Actor, string Error);
@@ -19,8 +19,8 @@ public sealed record GetExperiment
 }
 
 /// <summary>
-/// The parent of the experiment and of the pipeline actors it drives (data loader, feature extractor, clustering,
-/// pseudo-label sampler, trainer). Its policy, so that nothing ever waits for a reply that will not come:
+/// The parent of the experiment and of the pipeline actors it drives (data loader, feature pass and its local feature
+/// workers, clustering and its local k-means workers, pseudo-label sampler, trainer). Its policy, so that nothing ever waits for a reply that will not come:
 /// <list type="bullet">
 /// <item>a pipeline actor that throws an exception it does not handle itself is restarted with fresh state, and the
 /// failure is sent to the experiment as <see cref="PipelineActorFailed"/>; the experiment ends the run with a message
@@ -45,9 +45,16 @@ public sealed class PipelineSupervisor : ReceiveActor
     {
         this.reportTo = reportTo;
         var loader = Context.ActorOf(props.DataLoader(), "data-loader");
+        var features = Context.ActorOf(props.FeatureExtractor(loader).WithDispatcher(Compute), "feature-extractor");
+        // This process's feature workers announce themselves to the feature pass; workers of other nodes may join it.
+        for (var i = 0; i < DeepClusterSettings.Of(Context.System).LocalWorkers; i++)
+            Context.ActorOf(props.FeatureWorker(loader, features).WithDispatcher(Compute), $"feature-worker-{i}");
+        var clustering = Context.ActorOf(props.Clustering().WithDispatcher(Compute), "clustering");
+        for (var i = 0; i < DeepClusterSettings.Of(Context.System).LocalClusteringWorkers; i++)
+            Context.ActorOf(props.ClusteringWorker(clustering).WithDispatcher(Compute), $"clustering-worker-{i}");
         var actors = new PipelineActors(
-            Context.ActorOf(props.FeatureExtractor(loader).WithDispatcher(Compute), "feature-extractor"),
-            Context.ActorOf(props.Clustering().WithDispatcher(Compute), "clustering"),
+            features,
+            clustering,
             Context.ActorOf(props.Sampler(), "pseudo-label-sampler"),
             Context.ActorOf(props.Trainer(loader).WithDispatcher(Compute), "trainer"));
         experiment = Context.ActorOf(experimentProps(actors), "experiment");
