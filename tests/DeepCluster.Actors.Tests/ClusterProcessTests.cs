@@ -109,8 +109,8 @@ public sealed class ClusterProcessTests : IDisposable
         {
             foreach (var n in nodes) n.Dispose();
         }
-        var ids = Directory.GetDirectories(experiments).Select(Path.GetFileName).Where(n => ExperimentFolder.IsId(n!)).ToList();
-        SameMetrics.Assert(TrainReference(3), new ExperimentFolder(Path.Combine(experiments, Assert.Single(ids)!)).ReadMetrics());
+        var ids = Directory.GetDirectories(experiments).Where(d => File.Exists(Path.Combine(d, "experiment.id"))).ToList();
+        SameMetrics.Assert(TrainReference(3), new ExperimentFolder(Assert.Single(ids)).ReadMetrics());
     }
 
     /// <summary>

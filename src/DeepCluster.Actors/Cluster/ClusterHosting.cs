@@ -65,8 +65,10 @@ public static class ClusterHosting
         else
             builder.WithShardRegionProxy<ExperimentRegion>(RegionName, HostRoles.Coordinator, extractor);
         builder.AddHocon("akka.remote.log-remote-lifecycle-events = off", HoconAddMode.Prepend);   // a lost node: once, by the cluster
+        builder.WithDistributedPubSub(role: null!);   // every node: experiments publish, worker nodes subscribe
         builder.WithActors((system, _) =>
         {
+            if (host.Has(HostRoles.Worker)) system.ActorOf(NodeWorkers.Props(props ?? PipelineProps.Default), "workers");
             // Akka's own log lines (warnings) of this node go to ROOT/nodes/HOST_PORT.log (every node shares ROOT).
             var address = ((ExtendedActorSystem)system).Provider.DefaultAddress;
             system.ActorOf(LogFileActor.Props(NodeLogPath(host, address)), "log-file");

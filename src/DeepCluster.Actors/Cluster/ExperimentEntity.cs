@@ -40,8 +40,12 @@ public sealed record ExperimentUnknown(string ExperimentId);
 /// journal's last durable point; a paused or stopped one stays so. An experiment at rest (finished, failed, paused,
 /// stopped) passivates after <see cref="IdleAfter"/>, so the shard no longer remembers it.
 /// </summary>
-public sealed class ExperimentEntity : ReceivePersistentActor
+public sealed class ExperimentEntity : ReceivePersistentActor, IWithTimers
 {
+    /// <summary>How often a running experiment looks for workers again (nodes that joined since).</summary>
+    public static readonly TimeSpan LookAgainEvery = TimeSpan.FromSeconds(10);
+    sealed record LookForWorkers;
+
     public static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(30);
 
     readonly string id;
@@ -51,6 +55,7 @@ public sealed class ExperimentEntity : ReceivePersistentActor
     readonly ILoggingAdapter log = Context.GetLogger();
     ControlState control = new();
     IActorRef? pipeline, logFile;
+    PipelineActors? workersFor;   // the running pipeline's feature pass and clustering actors
     FolderLock? folderLock;
     PhaseProgress? progress;
     ExperimentHalted? halted;
@@ -58,6 +63,7 @@ public sealed class ExperimentEntity : ReceivePersistentActor
     int generation;
 
     public override string PersistenceId => $"control-{id}";
+    public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="root">The host's experiments folder: this experiment lives in <c>root/id</c>.</param>
     /// <param name="journalName">The journal as errors name it.</param>
@@ -80,6 +86,14 @@ public sealed class ExperimentEntity : ReceivePersistentActor
         Command<ExperimentFailed>(f => End(RunStates.Failed, f.Error));
         Command<ExperimentHalted>(OnHalted);
         Command<Terminated>(t => t.ActorRef.Equals(pipeline), _ => PipelineGone());
+        // The workers of every worker node (NodeWorkers) are found over DistributedPubSub, now and as nodes join.
+        Command<PipelineActors>(a => { workersFor = a; Self.Tell(new LookForWorkers()); });
+        Command<LookForWorkers>(_ =>
+        {
+            if (pipeline is null || workersFor is null) return;
+            WorkerTopics.LookForWorkers(Context.System, workersFor.FeatureExtractor, workersFor.Clustering);
+            Timers.StartSingleTimer("look-for-workers", new LookForWorkers(), LookAgainEvery);
+        });
         Command<ReceiveTimeout>(_ => { if (pipeline is null) Context.Parent.Tell(new Passivate(PoisonPill.Instance)); });
     }
 
@@ -221,9 +235,12 @@ public sealed class ExperimentEntity : ReceivePersistentActor
             return;
         }
         var target = new JournalTarget(JournalTarget.PersistenceIdOf(id), journalName);
-        pipeline = Context.ActorOf(PipelineSupervisor.Props(props, actors => ExperimentActor.Props(folder, actors, target), Self),
+        pipeline = Context.ActorOf(PipelineSupervisor.Props(props, actors => ExperimentActor.Props(folder, actors, target), Self,
+                                                            localWorkers: false),
                                    $"pipeline-{++generation}");
         Context.Watch(pipeline);
+        workersFor = null;
+        pipeline.Tell(GetPipelineActors.Instance);
         Context.SetReceiveTimeout(null);
         progress = null; halted = null;
         Say($"{why} on {NodeAddress}");
@@ -239,6 +256,7 @@ public sealed class ExperimentEntity : ReceivePersistentActor
     void PipelineGone()
     {
         pipeline = null;
+        workersFor = null;
         progress = null;
         folderLock?.Dispose();
         folderLock = null;

@@ -12,6 +12,12 @@ namespace DeepCluster.Actors.Hosting;
 /// </summary>
 public sealed record PipelineActorFailed(string Actor, string Error);
 
+/// <summary>Asks the <see cref="PipelineSupervisor"/> for the actors the experiment drives (replies <see cref="PipelineActors"/>).</summary>
+public sealed record GetPipelineActors
+{
+    public static GetPipelineActors Instance { get; } = new();
+}
+
 /// <summary>Asks the <see cref="PipelineSupervisor"/> for the experiment actor (replies with its <see cref="IActorRef"/>).</summary>
 public sealed record GetExperiment
 {
@@ -41,16 +47,19 @@ public sealed class PipelineSupervisor : ReceiveActor
     readonly IActorRef experiment;
     readonly IActorRef? reportTo;
 
-    public PipelineSupervisor(PipelineProps props, Func<PipelineActors, Props> experimentProps, IActorRef? reportTo = null)
+    /// <param name="localWorkers">Make this process's feature and k-means workers (<c>train</c>); off in a host, whose
+    /// worker nodes serve every experiment (<see cref="Cluster.NodeWorkers"/>).</param>
+    public PipelineSupervisor(PipelineProps props, Func<PipelineActors, Props> experimentProps, IActorRef? reportTo = null,
+                              bool localWorkers = true)
     {
         this.reportTo = reportTo;
         var loader = Context.ActorOf(props.DataLoader(), "data-loader");
         var features = Context.ActorOf(props.FeatureExtractor(loader).WithDispatcher(Compute), "feature-extractor");
         // This process's feature workers announce themselves to the feature pass; workers of other nodes may join it.
-        for (var i = 0; i < DeepClusterSettings.Of(Context.System).LocalWorkers; i++)
+        for (var i = 0; localWorkers && i < DeepClusterSettings.Of(Context.System).LocalWorkers; i++)
             Context.ActorOf(props.FeatureWorker(loader, features).WithDispatcher(Compute), $"feature-worker-{i}");
         var clustering = Context.ActorOf(props.Clustering().WithDispatcher(Compute), "clustering");
-        for (var i = 0; i < DeepClusterSettings.Of(Context.System).LocalClusteringWorkers; i++)
+        for (var i = 0; localWorkers && i < DeepClusterSettings.Of(Context.System).LocalClusteringWorkers; i++)
             Context.ActorOf(props.ClusteringWorker(clustering).WithDispatcher(Compute), $"clustering-worker-{i}");
         var actors = new PipelineActors(
             features,
@@ -59,6 +68,7 @@ public sealed class PipelineSupervisor : ReceiveActor
             Context.ActorOf(props.Trainer(loader).WithDispatcher(Compute), "trainer"));
         experiment = Context.ActorOf(experimentProps(actors), "experiment");
         Receive<GetExperiment>(_ => Sender.Tell(experiment));
+        Receive<GetPipelineActors>(_ => Sender.Tell(actors));
         Receive<RunExperiment>(r => experiment.Forward(r));
         Receive<HaltExperiment>(h => experiment.Forward(h));
         Receive<PhaseProgress>(Report);
@@ -74,8 +84,9 @@ public sealed class PipelineSupervisor : ReceiveActor
         else reportTo.Tell(message);
     }
 
-    public static Props Props(PipelineProps props, Func<PipelineActors, Props> experiment, IActorRef? reportTo = null) =>
-        Akka.Actor.Props.Create(() => new PipelineSupervisor(props, experiment, reportTo));
+    public static Props Props(PipelineProps props, Func<PipelineActors, Props> experiment, IActorRef? reportTo = null,
+                              bool localWorkers = true) =>
+        Akka.Actor.Props.Create(() => new PipelineSupervisor(props, experiment, reportTo, localWorkers));
 
     protected override SupervisorStrategy SupervisorStrategy() => new ReportingStrategy(MaxRestarts, TimeSpan.FromMinutes(1), Decide);
 
