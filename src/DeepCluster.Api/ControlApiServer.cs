@@ -49,7 +49,9 @@ public sealed class ControlApiServer : IAsyncDisposable
         var token = ApiToken.ReadOrCreate(settings.TokenFile, options.Log);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(ControlApiServer).Assembly.GetName().Name });
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        // Warnings only; a start that fails (a port in use) is the one line StartAsync throws, not a logged stack trace too.
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+               .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.Services.AddRoutingCore();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {

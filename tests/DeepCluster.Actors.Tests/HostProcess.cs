@@ -10,7 +10,7 @@ namespace DeepCluster.Actors.Tests;
 /// </summary>
 public sealed class HostProcess : IDisposable
 {
-    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
 
     readonly CliProcess process;
     public int Port { get; }
@@ -33,15 +33,17 @@ public sealed class HostProcess : IDisposable
         TokenFile = Path.Combine(Path.GetDirectoryName(config)!, "api.token");
         process = new CliProcess(["host", "--config", config, "--experiments", experiments, "--port", Port.ToString(),
                                   "--api-port", ApiPort.ToString(), .. extra]);
-        if (!process.WaitForLine("(bearer token in ", StartTimeout))
+        // A node serving the API says where last; any other says it is up.
+        var api = !extra.Contains("--roles") || extra[Array.IndexOf(extra, "--roles") + 1].Contains("api");
+        if (!process.WaitForLine(api ? "(bearer token in " : " up: roles ", StartTimeout))
             throw new InvalidOperationException("the host did not start:\n" + process.Output);
     }
 
     /// <summary>A config file for the nodes of a test: SBR decides after 5 s (20 s in production) so node loss is quick.</summary>
-    public static string WriteConfig(TempDir dir) 
+    public static string WriteConfig(TempDir dir, string more = "")
     {
         var path = dir.File("node.conf");
-        File.WriteAllText(path, "deepcluster.host.stable-after = 5s\n");
+        File.WriteAllText(path, "deepcluster.host.stable-after = 5s\n" + more);
         return path;
     }
 
@@ -95,11 +97,19 @@ public sealed class HostProcess : IDisposable
     public void KillHard() => process.KillHard();
     public int WaitForExit(TimeSpan timeout) => process.WaitForExit(timeout);
 
+    static readonly HashSet<int> Given = [];
+
+    /// <summary>A free loopback port not handed out before in this test run (a port just released is free again).</summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        lock (Given)
+            while (true)
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                if (Given.Add(port)) return port;
+            }
     }
 
     public void Dispose() => process.Dispose();

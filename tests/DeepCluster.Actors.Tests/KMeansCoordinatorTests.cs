@@ -81,17 +81,21 @@ public class KMeansCoordinatorTests() : TestKit(Akka.Configuration.Configuration
     }
 
     [Fact]
-    public void AWorkerLostDuringTheJobFailsTheClusteringWithAMessage()
+    public void AWorkerLostDuringTheJobStartsTheClusteringAgainOnTheWorkersLeft()
     {
         using var dir = new TempDir();
         WriteBlobs(dir.File("features.npy"));
+        var single = ClusteringRunner.Run(dir.File("features.npy"), "Kmeans", K, Pca, 200, Seed, CPU);
         var (coordinator, workers) = Cluster(2);
         coordinator.Tell(Job(dir, "a.npy", niter: 200));
         FishForMessage<PhaseProgress>(p => p.Done == 1, Limit);          // the first iteration is reduced
         Sys.Stop(workers[1]);
-        var failed = FishForMessage<ClusteringFailed>(_ => true, Limit);
-        Assert.Contains("a k-means worker", failed.Error);
-        Assert.Contains("stopped during the clustering", failed.Error);
+        var said = FishForMessage<ExperimentLog>(_ => true, Limit);
+        Assert.Contains("a k-means worker", said.Text);
+        Assert.Contains("starts again on the 1 worker(s) left", said.Text);
+        var result = FishForMessage<FeaturesClustered>(_ => true, Limit);
+        Assert.Equal(single.Assignments, NpyFile.ReadInt64(result.AssignmentsPath));   // one worker: the single-node result
+        Assert.Equal(single.Objectives, result.Objectives);
     }
 
     [Fact]

@@ -61,6 +61,7 @@ public sealed class ExperimentEntity : ReceivePersistentActor, IWithTimers
     ExperimentHalted? halted;
     string? lastMetrics;
     int generation;
+    readonly Dictionary<string, string> phaseNodes = [];   // phase → the node(s) that did its work, this epoch
 
     public override string PersistenceId => $"control-{id}";
     public ITimerScheduler Timers { get; set; } = null!;
@@ -80,7 +81,13 @@ public sealed class ExperimentEntity : ReceivePersistentActor, IWithTimers
         Command<SubmitExperiment>(Submit);
         Command<GetExperimentStatus>(_ => Sender.Tell(control.Exists ? View() : new ExperimentUnknown(id)));
         Command<ControlExperiment>(Control);
-        Command<PhaseProgress>(p => { progress = p; halted = null; });
+        Command<PhaseProgress>(p =>
+        {
+            if (progress is { } last && last.Epoch != p.Epoch) phaseNodes.Clear();
+            progress = p;
+            halted = null;
+            phaseNodes[Name(p.Phase)] = p.Nodes is { Length: > 0 } nodes ? string.Join(", ", nodes) : NodeAddress;
+        });
         Command<ExperimentLog>(OnLog);
         Command<ExperimentCompleted>(_ => End(RunStates.Finished, null));
         Command<ExperimentFailed>(f => End(RunStates.Failed, f.Error));
@@ -279,6 +286,8 @@ public sealed class ExperimentEntity : ReceivePersistentActor, IWithTimers
         logFile?.Tell(new ExperimentLog(text));
     }
 
+    static string Name(Phase p) => p.ToString().ToLowerInvariant();
+
     string NodeAddress => ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
 
     ExperimentStatusView View()
@@ -290,8 +299,11 @@ public sealed class ExperimentEntity : ReceivePersistentActor, IWithTimers
         var epoch = progress?.Epoch ?? halted?.Epoch ?? (metrics.Count > 0 ? metrics[^1].Epoch + 1 : control.Config!.StartEpoch);
         var phase = progress?.Phase.ToString().ToLowerInvariant() ?? halted?.Phase.ToString().ToLowerInvariant()
                     ?? (control.State == RunStates.Finished ? "done" : "");
-        var nodes = pipeline is null ? new Dictionary<string, string>()
-            : new[] { "features", "clustering", "sampling", "training" }.ToDictionary(p => p, _ => NodeAddress);
+        // Where each phase of this epoch ran; sampling and training always run on the experiment's node.
+        var nodes = pipeline is null ? new Dictionary<string, string>() : new Dictionary<string, string>(phaseNodes)
+        {
+            ["sampling"] = NodeAddress, ["training"] = NodeAddress,
+        };
         return new ExperimentStatusView(id, state, epoch, control.Config!.Epochs, phase, progress?.Done ?? 0, progress?.Total ?? 0,
             progress?.Rate ?? 0, progress?.Unit, lastMetrics, nodes, folder.Root,
             control.State == RunStates.Failed ? control.Detail : null, control.Submitted);

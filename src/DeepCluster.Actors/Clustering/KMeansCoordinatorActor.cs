@@ -59,8 +59,7 @@ public sealed class KMeansCoordinatorActor : ReceiveActor
         Receive<Terminated>(t =>
         {
             workers.Remove(t.ActorRef);
-            if (job?.Parts.Any(p => p.Worker.Equals(t.ActorRef)) == true)
-                Fail($"a k-means worker ({t.ActorRef.Path}) stopped during the clustering; its rows were lost");
+            if (job is { } j && j.Parts.Any(p => p.Worker.Equals(t.ActorRef))) Restart(j, t.ActorRef);
         });
         Receive<KMeansRangeLoaded>(m => Mine(m.JobId, Step.Loading, m.Start), m => Arrived(m.Start));
         Receive<KMeansRangeProjected>(m => Mine(m.JobId, Step.Projecting, m.Start), m => Arrived(m.Start));
@@ -188,7 +187,8 @@ public sealed class KMeansCoordinatorActor : ReceiveActor
                     total.UpdateCentroids(j.Centroids!);
                     j.Objectives.Add(total.Objective);
                     j.Requester.Tell(new PhaseProgress(q.Epoch, Phase.Clustering, j.Iteration + 1, q.Niter, 0, "it",
-                        $"objective {total.Objective:F2}"));
+                        $"objective {total.Objective:F2}",
+                        PhaseProgress.NodesOf(j.Parts.Select(p => p.Worker), ((ExtendedActorSystem)Context.System).Provider.DefaultAddress)));
                 }
                 finally { parts.ForEach(p => p.Dispose()); }
                 j.Iteration++;
@@ -236,6 +236,21 @@ public sealed class KMeansCoordinatorActor : ReceiveActor
     {
         try { step(); }
         catch (Exception e) when (e is not OutOfMemoryException) { Fail(e.Message); }
+    }
+
+    /// <summary>
+    /// A worker holding a range stopped (its node died): its rows are lost, so the clustering starts over on the workers
+    /// left (in this process when none is). Each start draws from the same seed; with another number of workers the
+    /// reduce adds the same sums in other groups, so the objective may differ in its last digits.
+    /// </summary>
+    void Restart(Job j, IActorRef lost)
+    {
+        var (request, requester) = (j.Request, j.Requester);
+        log.Warning("k-means worker {0} stopped during the clustering; starting it again on {1} worker(s)", lost.Path, workers.Count);
+        requester.Tell(new ExperimentLog($"epoch {request.Epoch}: a k-means worker ({lost.Path.Address}) stopped during the clustering; " +
+                                         $"it starts again on {(workers.Count == 0 ? "this node" : $"the {workers.Count} worker(s) left")}"));
+        End();
+        Self.Tell(request, requester);
     }
 
     void Fail(string error)

@@ -164,7 +164,8 @@ public sealed class FeaturePassActor : ReceiveActor
     {
         var rows = j.Rows + j.Busy.Values.Sum(r => r.Rows);
         j.Requester.Tell(new PhaseProgress(j.Request.Epoch, Phase.Features, rows, j.Count,
-            (rows - j.Reused) / Math.Max(1e-9, j.Clock.Elapsed.TotalSeconds), "img"));
+            (rows - j.Reused) / Math.Max(1e-9, j.Clock.Elapsed.TotalSeconds), "img",
+            Nodes: PhaseProgress.NodesOf(j.Busy.Keys, ((ExtendedActorSystem)Context.System).Provider.DefaultAddress)));
     }
 
     void Assemble(Job j)
