@@ -43,6 +43,12 @@ public static class HostCommand
             var host = HostSettingsLoader.From(hocon, file ?? HostConfig.DefaultPath, baseDir, overrides);
             var journalSettings = JournalSettings.From(hocon);
             ExperimentPreflight.CheckServer(journalSettings);
+            if (host.Has(HostRoles.Worker) || host.Has(HostRoles.Coordinator))
+            {
+                // Workers and the trainer use it from their first batch: loaded now, not inside the first epoch.
+                Console.WriteLine("loading libtorch…");
+                DeepCluster.Core.Native.TorchRuntime.EnsureLoaded();
+            }
             await using var node = await HostNode.StartAsync(host, hocon, pipeline, stop.Token);
             var where = journalSettings.Provider == JournalProvider.PostgreSql ? $"PostgreSQL {journalSettings.Server}" : ClusterHosting.HostJournalPath(host);
             await using var api = host.Has(HostRoles.Api) ? await ControlApiServer.StartAsync(host.Api, node.Control, stop.Token) : null;
