@@ -83,6 +83,23 @@ public sealed class HostNodeTests : IDisposable
     }
 
     [Fact]
+    public async Task TwoExperimentsRunAtOnceEachWithItsOwnJournalAndFolder()
+    {
+        await using var node = await Start();
+        var a = await node.Control.SubmitAsync(Tiny("ignored", epochs: 2), CancellationToken.None);
+        var b = await node.Control.SubmitAsync(Tiny("ignored", epochs: 1) with { Seed = 8 }, CancellationToken.None);
+        Assert.NotEqual(a, b);
+        await WaitFor(node.Control, a, v => v.State == RunStates.Finished, RunTimeout);
+        await WaitFor(node.Control, b, v => v.State == RunStates.Finished, RunTimeout);
+        var listed = await node.Control.ListAsync(CancellationToken.None);
+        Assert.Equal(new[] { a, b }.Order(), listed.Select(v => v.Id).Order());
+        Assert.Equal(2, new ExperimentFolder(Path.Combine(node.Settings.ExperimentsRoot, a)).ReadMetrics().Count);
+        Assert.Single(new ExperimentFolder(Path.Combine(node.Settings.ExperimentsRoot, b)).ReadMetrics());
+        var logA = await node.Control.LogsAsync(a, 0, CancellationToken.None);
+        Assert.DoesNotContain(logA.Lines, l => l.Contains("done: 1 epoch(s)"));   // b's lines are in b's log only
+    }
+
+    [Fact]
     public async Task APauseHoldsOverAHostRestartAndResumeGivesTheUninterruptedLosses()
     {
         string id;
