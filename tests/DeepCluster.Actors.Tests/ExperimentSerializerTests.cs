@@ -92,6 +92,27 @@ public class ExperimentSerializerTests(BoundSerializer bound) : IClassFixture<Bo
         AssertSameState(new ExperimentState(), Read(Write(new ExperimentState()).Bytes, manifest));
     }
 
+    /// <summary>The host's experiment entities journal their run state with the same serializer, version 1 fixtures.</summary>
+    [Fact]
+    public void ControlEventsRoundTripAndVersion1IsRead()
+    {
+        var at = new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero);
+        var submitted = new DeepCluster.Actors.Cluster.ExperimentSubmitted(JournalSamples.Config, at);
+        var changed = new DeepCluster.Actors.Cluster.RunStateChanged("paused", "epoch 1, training iteration 6", at);
+        foreach (var e in new object[] { submitted, changed })
+        {
+            var (bytes, manifest) = Write(e);
+            var back = Read(bytes, manifest);
+            Assert.Equal(Encoding.UTF8.GetString(bytes), Encoding.UTF8.GetString(Write(back).Bytes));
+        }
+        Assert.Equal("experiment-submitted", Write(submitted).Manifest);
+        var v1 = """{"v":1,"state":"paused","detail":"epoch 1, training iteration 6","at":"2026-11-27T08:00:00+00:00"}""";
+        Assert.Equal(changed, Read(Encoding.UTF8.GetBytes(v1), "run-state-changed"));
+        var subV1 = Encoding.UTF8.GetString(Write(submitted).Bytes);
+        Assert.StartsWith("{\"v\":1,\"config\":{\"data\":\"/data/fmnist\"", subV1);
+        Assert.EndsWith("\"at\":\"2026-11-27T08:00:00\\u002B00:00\"}", subV1);   // System.Text.Json escapes +
+    }
+
     [Fact]
     public void EveryEventTypeHasAManifest()
     {
