@@ -179,3 +179,66 @@ public sealed class ClusterProcessTests : IDisposable
 
     public void Dispose() => dir.Dispose();
 }
+
+/// <summary>deploy/local-cluster.sh as the README tells a new user to try the cluster: up, submit, down.</summary>
+public sealed class LocalClusterScriptTests : IDisposable
+{
+    readonly TempDir dir = new();
+
+    static string Repository
+    {
+        get
+        {
+            var d = new DirectoryInfo(AppContext.BaseDirectory);
+            while (d is not null && !File.Exists(Path.Combine(d.FullName, "DeepCluster.Actors.sln"))) d = d.Parent;
+            return d?.FullName ?? throw new InvalidOperationException("repository root not found");
+        }
+    }
+
+    (int Code, string Output) Script(params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(Path.Combine(Repository, "deploy", "local-cluster.sh"))
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["DEEPCLUSTER_BIN"] = CliProcess.Executable;
+        psi.Environment["DEEPCLUSTER_CLUSTER_DIR"] = dir.File("cluster");
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(true); throw new TimeoutException("local-cluster.sh " + string.Join(' ', args)); }
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    [Fact]
+    public void UpSubmitDown()
+    {
+        var (upCode, up) = Script("up", "1");
+        try
+        {
+            Assert.True(upCode == 0, up);
+            var env = File.ReadAllLines(Path.Combine(dir.File("cluster"), "cluster.env"))
+                .Select(l => l.Replace("export ", "").Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1].Trim('\''));
+            string[] api = ["--host", env["DEEPCLUSTER_HOST"], "--token-file", env["DEEPCLUSTER_TOKEN_FILE"]];
+            using (var submit = new CliProcess(["submit", CliProcess.FashionMnist, "--arch", "alexnet_small", "--k", "10", "--epochs", "1",
+                                                "--batch", "64", "--limit", "256", "--device", "cpu", "--pca", "16", .. api]))
+            {
+                Assert.Equal(0, submit.WaitForExit(TimeSpan.FromMinutes(1)));
+                var id = submit.Output.Trim();
+                using var logs = new CliProcess(["logs", id, "--follow", .. api]);
+                Assert.Equal(0, logs.WaitForExit(TimeSpan.FromMinutes(3)));
+                Assert.Contains("done: 1 epoch(s)", logs.Output);
+            }
+        }
+        finally
+        {
+            var (downCode, down) = Script("down");
+            Assert.True(downCode == 0, down);
+        }
+        var (_, status) = Script("status");
+        Assert.Contains("no hosts", status);
+    }
+
+    public void Dispose() => dir.Dispose();
+}
