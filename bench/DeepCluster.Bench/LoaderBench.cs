@@ -2,7 +2,7 @@
 // ImageFolder of JPEGs: decode, RandomResizedCrop(224) (scale 0.08–1, ratio 3/4–4/3), horizontal flip, ToTensor and
 // Normalize (ImageNet mean/std) into float32 batches of BATCH×3×224×224, with THREADS decoding workers. A warm-up
 // batch runs first (JIT, Skia and the page cache); the timed pass then covers EPOCH_IMAGES images (default: the
-// folder). Prints `loader THREADS N img/s` and a single-thread breakdown of where one image's time goes.
+// folder). Prints `loader THREADS N img/s` (with the warm-up batch's per-channel means, to compare with the peer's) and a single-thread breakdown of where one image's time goes.
 // bench/loader/run.sh runs it beside torchvision's DataLoader.
 using System.Diagnostics;
 using System.Globalization;
@@ -25,8 +25,14 @@ static class LoaderBench
         var order = Enumerable.Range(0, images).Select(i => i % folder.Count).ToArray();
 
         int warm = 0;
+        string means = "";
         foreach (var b in new BatchLoader(folder, transform, order[..Math.Min(batch, images)], batch, workers: threads, seed: 1))
-            using (b) warm += b.Count;
+            using (b)
+            {
+                warm += b.Count;
+                using var m = b.Images.mean([0L, 2L, 3L]);
+                means = string.Join(" ", m.data<float>().ToArray().Select(v => v.ToString("F3", CultureInfo.InvariantCulture)));
+            }
 
         var clock = Stopwatch.StartNew();
         int n = 0;
@@ -38,7 +44,7 @@ static class LoaderBench
             }
         var seconds = clock.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"loader {threads} {n / seconds:F1} img/s ({n} images in {seconds:F2} s, batch {batch}, {warm} warm-up images)"));
+            $"loader {threads} {n / seconds:F1} img/s ({n} images in {seconds:F2} s, batch {batch}, {warm} warm-up images, their channel means {means})"));
         Breakdown(folder, transform, Math.Min(256, folder.Count));
         return 0;
     }
