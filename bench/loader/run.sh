@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Our training loader (decode + RandomResizedCrop(224) + flip + ToTensor/Normalize, batches of 256) vs torchvision's
+# ImageFolder + DataLoader, on IMAGES natural-ish 500×375 JPEGs (q90), for each thread count. Per core = img/s ÷ threads.
+#   bench/loader/run.sh [IMAGES] [THREADS]      (IMAGES default 2000; THREADS default "1 2", or one count)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+IMAGES=${1:-2000}; THREADS=${2:-"1 2"}
+OUT=bench/out/loader; DATA="$OUT/images_$IMAGES"
+mkdir -p "$OUT"
+if [ ! -f "$DATA/.done" ]; then
+  rm -rf "$DATA"
+  /usr/bin/python3 bench/loader/make_images.py "$DATA" "$IMAGES"
+  touch "$DATA/.done"
+fi
+dotnet build bench/DeepCluster.Bench -c Release -o "$OUT/bin" -nologo -v quiet -clp:ErrorsOnly
+echo "$IMAGES JPEGs 500×375, $(du -sk "$DATA" | awk -v n="$IMAGES" '{printf "%.0f KB", $1 / n}') each on average; $(nproc) cores; $(uptime | sed 's/.*load/load/')"
+for t in $THREADS; do
+  ours=$("$OUT/bin/dcbench" loader "$DATA" "$t")
+  peer=$(/usr/bin/python3 bench/loader/peer_loader.py "$DATA" "$t")
+  echo "$ours" | sed 's/^/  ours: /'; echo "  $peer"
+  o=$(echo "$ours" | awk '$1 == "loader" {print $3}'); p=$(echo "$peer" | awk '{print $3}')
+  awk -v t="$t" -v o="$o" -v p="$p" 'BEGIN {printf "threads %d: ours %.1f img/s/core, torchvision %.1f img/s/core, ours/torchvision %.2f (target >= 2)\n", t, o / t, p / t, o / p}'
+done
+echo "after: $(uptime | sed 's/.*load/load/')"
