@@ -5,10 +5,13 @@
 RandomResizedCrop(224) (scale 0.08-1, ratio 3/4-4/3), RandomHorizontalFlip, ToTensor, Normalize(ImageNet mean/std),
 batches of BATCH (256). THREADS = 1 runs in the main process (num_workers=0: one core, no IPC); THREADS > 1 uses
 num_workers = THREADS. torch.set_num_threads(1). A warm-up batch over the first BATCH images runs first (imports,
-page cache); the timed pass is one epoch over the folder, sequential order. Prints `peer THREADS N img/s`.
+page cache); the timed pass is one epoch over the folder, sequential order. Prints `peer THREADS N img/s`, then
+a one-thread breakdown of one image's time over the first 256 files (as `dcbench loader` does).
 """
 import sys
 import time
+
+from PIL import Image
 
 import torch
 import torchvision.datasets as datasets
@@ -44,6 +47,33 @@ def main():
     seconds = time.perf_counter() - start
     print(f"peer {threads} {n / seconds:.1f} img/s ({n} images in {seconds:.2f} s, batch {batch}, num_workers {workers}, "
           f"{n_warm} warm-up images, their channel means {means})")
+    breakdown(dataset, tra)
+
+
+def breakdown(dataset, tra):
+    """One thread, sample by sample: read file, open+decode (PIL), crop+resize+flip, ToTensor, Normalize (ms/image)."""
+    rrc, flip, to_tensor, normalize = tra.transforms
+    paths = [p for p, _ in dataset.samples[:256]]
+    acc = [0.0] * 5
+    for path in paths:
+        t0 = time.perf_counter()
+        with open(path, "rb") as f:
+            f.read()
+        t1 = time.perf_counter()
+        with open(path, "rb") as f:
+            image = Image.open(f).convert("RGB")          # torchvision's pil_loader
+        t2 = time.perf_counter()
+        crop = flip(rrc(image))
+        t3 = time.perf_counter()
+        x = to_tensor(crop)
+        t4 = time.perf_counter()
+        normalize(x)
+        t5 = time.perf_counter()
+        for i, d in enumerate((t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+            acc[i] += d
+    ms = [1000 * a / len(paths) for a in acc]
+    print(f"breakdown (1 thread, ms/image over {len(paths)}): read {ms[0]:.3f}, decode {ms[1]:.3f}, "
+          f"crop+resize+flip {ms[2]:.3f}, tensor+normalize {ms[3] + ms[4]:.3f} (ToTensor {ms[3]:.3f}); total {sum(ms):.3f}")
 
 
 if __name__ == "__main__":

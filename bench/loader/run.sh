@@ -17,8 +17,8 @@ echo "$IMAGES JPEGs 500×375, $(du -sk "$DATA" | awk -v n="$IMAGES" '{printf "%.
 for t in $THREADS; do
   ours=$("$OUT/bin/dcbench" loader "$DATA" "$t")
   peer=$(/usr/bin/python3 bench/loader/peer_loader.py "$DATA" "$t")
-  echo "$ours" | sed 's/^/  ours: /'; echo "  $peer"
-  o=$(echo "$ours" | awk '$1 == "loader" {print $3}'); p=$(echo "$peer" | awk '{print $3}')
+  echo "$ours" | sed "s/^/  ours: /"; echo "$peer" | sed "s/^/  torchvision: /"
+  o=$(echo "$ours" | awk '$1 == "loader" {print $3}'); p=$(echo "$peer" | awk '$1 == "peer" {print $3}')
   awk -v t="$t" -v o="$o" -v p="$p" 'BEGIN {printf "threads %d: ours %.1f img/s/core, torchvision %.1f img/s/core, ours/torchvision %.2f (target >= 2)\n", t, o / t, p / t, o / p}'
 done
 echo "after: $(uptime | sed 's/.*load/load/')"
