@@ -5,7 +5,7 @@
 #                         PostgreSQL 15 (deploy/postgres-test.sh starts a throwaway server of it for the tests)
 set -euo pipefail
 profile=${1:-run}
-pkgs=(dataset-fashion-mnist)
+pkgs=(dataset-fashion-mnist libturbojpeg0)   # libturbojpeg0: JPEG decoding as PIL does it (else SkiaSharp)
 if [ "$profile" = test ] || [ "$profile" = bench ]; then
   pkgs+=(python3-numpy python3-torch python3-torchvision python3-faiss python3-sklearn libopenblas0-pthread binutils time)
 fi

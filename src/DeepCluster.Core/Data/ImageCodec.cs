@@ -101,6 +101,13 @@ public static class ImageCodec
                 throw new ImageDecodeException(path, File.Exists(path) ? $"cannot read ({e.Message})" : "file not found", e);
             }
         }
+        if (TurboJpeg.Available && TryTurboJpeg(path) is { } fast) return fast;
+        return DecodeWithSkia(path);
+    }
+
+    /// <summary>Decodes <paramref name="path"/> with SkiaSharp (every format but PNM; JPEGs when libturbojpeg is missing).</summary>
+    internal static RgbImage DecodeWithSkia(string path)
+    {
         SKCodec? codec;
         SKCodecResult result;
         try { codec = SKCodec.Create(path, out result); }
@@ -115,10 +122,36 @@ public static class ImageCodec
         using (codec) return Decode(codec, path);
     }
 
+    /// <summary>
+    /// A JPEG file decoded by libjpeg-turbo (<see cref="TurboJpeg"/>), read through a per-thread buffer; null when it
+    /// is not a JPEG, cannot be read here, or does not decode cleanly: SkiaSharp then decodes it, or says why not.
+    /// </summary>
+    static RgbImage? TryTurboJpeg(string path)
+    {
+        try
+        {
+            using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+            var length = RandomAccess.GetLength(file);
+            if (length < 3 || length > int.MaxValue / 2) return null;
+            var buffer = _encoded;
+            if (buffer == null || buffer.Length < length) _encoded = buffer = new byte[Math.Max(length, 1 << 16)];
+            var span = buffer.AsSpan(0, (int)length);
+            for (int read = 0, n; read < span.Length; read += n)
+                if ((n = RandomAccess.Read(file, span[read..], read)) == 0) return null;
+            var image = TurboJpeg.TryDecode(span, path);
+            if (buffer.Length > ThreadBufferBytes) _encoded = null;   // a huge file's buffer is not kept
+            return image;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    [ThreadStatic] static byte[]? _encoded;
+
     /// <summary>Decodes an encoded image held in memory; <paramref name="source"/> names it in errors.</summary>
     public static RgbImage Decode(byte[] encoded, string source)
     {
         if (PnmCodec.IsPnm(encoded)) return PnmCodec.Decode(encoded, source);
+        if (TurboJpeg.TryDecode(encoded, source) is { } fast) return fast;
         using var data = SKData.CreateCopy(encoded);
         using var codec = SKCodec.Create(data) ?? throw new ImageDecodeException(source, "not a decodable image");
         return Decode(codec, source);
