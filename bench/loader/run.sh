@@ -16,8 +16,9 @@ dotnet build bench/DeepCluster.Bench -c Release -o "$OUT/bin" -nologo -v quiet -
 echo "$IMAGES JPEGs 500×375, $(du -sk "$DATA" | awk -v n="$IMAGES" '{printf "%.0f KB", $1 / n}') each on average; $(nproc) cores; $(uptime | sed 's/.*load/load/')"
 for t in $THREADS; do
   ours=$("$OUT/bin/dcbench" loader "$DATA" "$t")
+  skia=$(DEEPCLUSTER_JPEG=skia "$OUT/bin/dcbench" loader "$DATA" "$t")   # JPEGs through SkiaSharp, as before libturbojpeg
   peer=$(/usr/bin/python3 bench/loader/peer_loader.py "$DATA" "$t")
-  echo "$ours" | sed "s/^/  ours: /"; echo "$peer" | sed "s/^/  torchvision: /"
+  echo "$ours" | sed "s/^/  ours: /"; echo "$skia" | sed "s/^/  ours, SkiaSharp JPEG: /"; echo "$peer" | sed "s/^/  torchvision: /"
   o=$(echo "$ours" | awk '$1 == "loader" {print $3}'); p=$(echo "$peer" | awk '$1 == "peer" {print $3}')
   awk -v t="$t" -v o="$o" -v p="$p" 'BEGIN {printf "threads %d: ours %.1f img/s/core, torchvision %.1f img/s/core, ours/torchvision %.2f (target >= 2)\n", t, o / t, p / t, o / p}'
 done

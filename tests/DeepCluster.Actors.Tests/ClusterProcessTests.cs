@@ -128,14 +128,20 @@ public sealed class ClusterProcessTests : IDisposable
         var seedPort = HostProcess.FreePort();
         string[] Extra(string roles) =>
             ["--seed-nodes", $"akka.tcp://deepcluster@127.0.0.1:{seedPort}", "--journal", db.ConnectionString, "--roles", roles];
-        string[] flags = [CliProcess.FashionMnist, "--arch", "alexnet", "--k", "10", "--epochs", "1", "--batch", "32", "--limit", "320",
+        string[] flags = [CliProcess.FashionMnist, "--arch", "alexnet", "--k", "10", "--epochs", "1", "--batch", "32", "--limit", "960",
                           "--workers", "1", "--device", "cpu", "--seed", "3", "--pca", "16", "--niter", "10"];
         using var coordinator = new HostProcess(config, experiments, seedPort, Extra("coordinator,api"));
         using var worker1 = new HostProcess(config, experiments, null, Extra("worker"));
         using var worker2 = new HostProcess(config, experiments, null, Extra("worker"));
         var (code, id) = coordinator.Cli(["submit", .. flags]);
         Assert.True(code == 0, id);
-        coordinator.WaitFor(id, "nodes", n => n.Contains("features on") && n.Contains(worker1.Address), RunTimeout);
+        // Killed in the first third of the pass, while both workers have ranges of it (30 ranges of 32 images).
+        var end = DateTime.UtcNow + RunTimeout;
+        while (!(coordinator.Status(id, "nodes").Contains(worker1.Address) && FirstThird(coordinator.Status(id, "phase"))))
+        {
+            Assert.True(DateTime.UtcNow < end, "the feature pass never ran on worker 1");
+            Thread.Sleep(100);
+        }
         worker1.KillHard();
         Assert.Equal("finished", coordinator.WaitFor(id, "state", s => s == "finished", RunTimeout));
         var log = File.ReadAllText(new ExperimentFolder(Path.Combine(experiments, id)).LogPath);
@@ -145,6 +151,13 @@ public sealed class ClusterProcessTests : IDisposable
         var (trainCode, output) = FinishedExperiment.Run(["train", .. flags, "--exp", exp]);
         Assert.True(trainCode == 0, output);
         SameMetrics.Assert(new ExperimentFolder(exp).ReadMetrics(), new ExperimentFolder(Path.Combine(experiments, id)).ReadMetrics());
+    }
+
+    /// <summary>Whether `status`'s phase line ("features, 96/960 img (…)") says the feature pass is in its first third.</summary>
+    static bool FirstThird(string phase)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(phase, @"^features, (\d+)/(\d+) ");
+        return m.Success && long.Parse(m.Groups[1].Value) * 3 <= long.Parse(m.Groups[2].Value);
     }
 
     /// <summary>
