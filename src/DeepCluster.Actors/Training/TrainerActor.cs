@@ -147,12 +147,11 @@ public sealed class TrainerActor : ReceiveActor
             iteration = b.Number;
             long n = (long)batchesPerEpoch * job!.Epoch + iteration;
             if (pauseRequested) { Pause(n); return; }
-            if (n % job.CheckpointEvery == 0 && !(iteration == job.StartIteration && job.Resumes))
+            if (n % job.CheckpointEvery == 0 && !(iteration == job.StartIteration && job.Resumes) &&
+                !Checkpoint($"checkpoint_{n / job.CheckpointEvery}.pth.tar"))
             {
-                if (Diverged() is { } diverged) { consumer.Close(Self); Fail(diverged); return; }
-                var path = Path.Combine(job.CheckpointsDir, $"checkpoint_{n / job.CheckpointEvery}.pth.tar");
-                ModelFiles.Save(path, model!, trainer!.Optimizer, job.Epoch + 1, job.Arch);
-                requester.Tell(new IterationCheckpointed(job.Epoch, iteration, path, lossSum, lossCount));
+                consumer.Close(Self);
+                return;
             }
             float loss;
             using (var x = tensor(b.Images, b.Shape))
@@ -183,11 +182,20 @@ public sealed class TrainerActor : ReceiveActor
     {
         consumer.Close(Self);
         pauseRequested = false;
-        if (Diverged() is { } diverged) { Fail(diverged); return; }
-        var path = Path.Combine(job!.CheckpointsDir, $"pause_{n}.pth.tar");
+        if (Checkpoint($"pause_{n}.pth.tar")) requester.Tell(new TrainingPaused(job!.Epoch, iteration));
+    }
+
+    /// <summary>
+    /// Saves the state before the current iteration as <paramref name="name"/> in the checkpoints folder and reports it;
+    /// false (the epoch failed) when a weight is no longer finite, so nothing diverged is ever saved.
+    /// </summary>
+    bool Checkpoint(string name)
+    {
+        if (Diverged() is { } diverged) { Fail(diverged); return false; }
+        var path = Path.Combine(job!.CheckpointsDir, name);
         ModelFiles.Save(path, model!, trainer!.Optimizer, job.Epoch + 1, job.Arch);
         requester.Tell(new IterationCheckpointed(job.Epoch, iteration, path, lossSum, lossCount));
-        requester.Tell(new TrainingPaused(job.Epoch, iteration));
+        return true;
     }
 
     void Finish()
