@@ -123,8 +123,9 @@ public static class ImageCodec
     }
 
     /// <summary>
-    /// A JPEG file decoded by libjpeg-turbo (<see cref="TurboJpeg"/>), read through a per-thread buffer; null when it
-    /// is not a JPEG, cannot be read here, or does not decode cleanly: SkiaSharp then decodes it, or says why not.
+    /// A JPEG file decoded by libjpeg-turbo (<see cref="TurboJpeg"/>), read through a per-thread buffer once its first
+    /// bytes say JPEG; null when it is not a JPEG, cannot be read here, or does not decode cleanly: SkiaSharp then
+    /// decodes it, or says why not.
     /// </summary>
     static RgbImage? TryTurboJpeg(string path)
     {
@@ -133,6 +134,8 @@ public static class ImageCodec
             using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
             var length = RandomAccess.GetLength(file);
             if (length < 3 || length > int.MaxValue / 2) return null;
+            Span<byte> head = stackalloc byte[3];   // a PNG or BMP is not read twice: only its first bytes here
+            if (RandomAccess.Read(file, head, 0) < 3 || !TurboJpeg.IsJpeg(head)) return null;
             var buffer = _encoded;
             if (buffer == null || buffer.Length < length) _encoded = buffer = new byte[Math.Max(length, 1 << 16)];
             var span = buffer.AsSpan(0, (int)length);
