@@ -294,9 +294,11 @@ public sealed class ExperimentEntity : ReceivePersistentActor, IWithTimers
     {
         var state = control.State == RunStates.Running && pipeline is not null && progress is null && halted is null && lastMetrics is null
             ? RunStates.Starting : control.State;
-        var metrics = SafeMetrics();
-        lastMetrics ??= metrics.Count > 0 ? Describe(metrics[^1]) : null;
-        var epoch = progress?.Epoch ?? halted?.Epoch ?? (metrics.Count > 0 ? metrics[^1].Epoch + 1 : control.Config!.StartEpoch);
+        // metrics.jsonl is read only when what the run reported does not say it (after a restart, at rest), not per poll.
+        IReadOnlyList<EpochMetrics>? metrics = null;
+        IReadOnlyList<EpochMetrics> Metrics() => metrics ??= SafeMetrics();
+        if (lastMetrics is null && Metrics() is [.., var last]) lastMetrics = Describe(last);
+        var epoch = progress?.Epoch ?? halted?.Epoch ?? (Metrics() is [.., var done] ? done.Epoch + 1 : control.Config!.StartEpoch);
         var phase = progress?.Phase.ToString().ToLowerInvariant() ?? halted?.Phase.ToString().ToLowerInvariant()
                     ?? (control.State == RunStates.Finished ? "done" : "");
         // Where each phase of this epoch ran; sampling and training always run on the experiment's node.
