@@ -13,6 +13,17 @@ public sealed class CliProcess : IDisposable
 
     public static string FashionMnist => "/usr/share/datasets/fashion-mnist";
 
+    /// <summary>The checkout this test assembly was built in (the folder holding DeepCluster.Actors.sln).</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var root = new DirectoryInfo(AppContext.BaseDirectory);
+            while (root is not null && !File.Exists(Path.Combine(root.FullName, "DeepCluster.Actors.sln"))) root = root.Parent;
+            return root?.FullName ?? throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
+        }
+    }
+
     /// <summary>The CLI's own build output, next to this test assembly's configuration (Debug/Release).</summary>
     public static string Executable
     {
@@ -20,10 +31,7 @@ public sealed class CliProcess : IDisposable
         {
             var dir = new DirectoryInfo(AppContext.BaseDirectory);
             var configuration = dir.Parent!.Name;   // bin/<Configuration>/<tfm>/
-            var root = dir;
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "DeepCluster.Actors.sln"))) root = root.Parent;
-            if (root is null) throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
-            var exe = Path.Combine(root.FullName, "src", "DeepCluster.Cli", "bin", configuration, dir.Name, "deepcluster");
+            var exe = Path.Combine(RepositoryRoot, "src", "DeepCluster.Cli", "bin", configuration, dir.Name, "deepcluster");
             if (!File.Exists(exe)) throw new FileNotFoundException("build the CLI first: " + exe);
             return exe;
         }

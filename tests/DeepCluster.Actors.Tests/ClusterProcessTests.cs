@@ -198,19 +198,9 @@ public sealed class LocalClusterScriptTests : IDisposable
 {
     readonly TempDir dir = new();
 
-    static string Repository
-    {
-        get
-        {
-            var d = new DirectoryInfo(AppContext.BaseDirectory);
-            while (d is not null && !File.Exists(Path.Combine(d.FullName, "DeepCluster.Actors.sln"))) d = d.Parent;
-            return d?.FullName ?? throw new InvalidOperationException("repository root not found");
-        }
-    }
-
     (int Code, string Output) Script(params string[] args)
     {
-        var psi = new System.Diagnostics.ProcessStartInfo(Path.Combine(Repository, "deploy", "local-cluster.sh"))
+        var psi = new System.Diagnostics.ProcessStartInfo(Path.Combine(CliProcess.RepositoryRoot, "deploy", "local-cluster.sh"))
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };

@@ -48,18 +48,15 @@ public sealed class HostProcess : IDisposable
     }
 
     /// <summary>Runs a control command of the CLI against this host; its exit code and output.</summary>
-    public (int Code, string Output) Cli(params string[] args)
-    {
-        string[] trust = CaCert is null ? [] : ["--cacert", CaCert];
-        using var run = new CliProcess([.. args, "--host", Url, "--token-file", TokenFile, .. trust]);
-        var code = run.WaitForExit(TimeSpan.FromMinutes(1));
-        return (code, run.Output.Trim());
-    }
+    public (int Code, string Output) Cli(params string[] args) =>
+        Run([.. args, "--host", Url, .. CaCert is null ? Array.Empty<string>() : ["--cacert", CaCert]]);
 
     /// <summary>A control command sent as plain HTTP to this (HTTPS) host.</summary>
-    public (int Code, string Output) CliPlainHttp(params string[] args)
+    public (int Code, string Output) CliPlainHttp(params string[] args) => Run([.. args, "--host", $"http://127.0.0.1:{ApiPort}"]);
+
+    (int Code, string Output) Run(string[] args)
     {
-        using var run = new CliProcess([.. args, "--host", $"http://127.0.0.1:{ApiPort}", "--token-file", TokenFile]);
+        using var run = new CliProcess([.. args, "--token-file", TokenFile]);
         var code = run.WaitForExit(TimeSpan.FromMinutes(1));
         return (code, run.Output.Trim());
     }
