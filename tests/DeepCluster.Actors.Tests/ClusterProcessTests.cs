@@ -135,9 +135,9 @@ public sealed class ClusterProcessTests : IDisposable
         using var worker2 = new HostProcess(config, experiments, null, Extra("worker"));
         var (code, id) = coordinator.Cli(["submit", .. flags]);
         Assert.True(code == 0, id);
-        // Killed in the first third of the pass, while both workers have ranges of it (30 ranges of 32 images).
+        // Killed in the first half of the pass, while both workers have ranges of it (30 ranges of 32 images).
         var end = DateTime.UtcNow + RunTimeout;
-        while (!(coordinator.Status(id, "nodes").Contains(worker1.Address) && FirstThird(coordinator.Status(id, "phase"))))
+        while (!(coordinator.Status(id, "nodes").Contains(worker1.Address) && FirstHalf(coordinator.Status(id, "phase"))))
         {
             Assert.True(DateTime.UtcNow < end, "the feature pass never ran on worker 1");
             Thread.Sleep(100);
@@ -153,11 +153,11 @@ public sealed class ClusterProcessTests : IDisposable
         SameMetrics.Assert(new ExperimentFolder(exp).ReadMetrics(), new ExperimentFolder(Path.Combine(experiments, id)).ReadMetrics());
     }
 
-    /// <summary>Whether `status`'s phase line ("features, 96/960 img (…)") says the feature pass is in its first third.</summary>
-    static bool FirstThird(string phase)
+    /// <summary>Whether `status`'s phase line ("features, 96/960 img (…)") says the feature pass is in its first half.</summary>
+    static bool FirstHalf(string phase)
     {
         var m = System.Text.RegularExpressions.Regex.Match(phase, @"^features, (\d+)/(\d+) ");
-        return m.Success && long.Parse(m.Groups[1].Value) * 3 <= long.Parse(m.Groups[2].Value);
+        return m.Success && long.Parse(m.Groups[1].Value) * 2 <= long.Parse(m.Groups[2].Value);
     }
 
     /// <summary>

@@ -42,8 +42,11 @@ public sealed record ExperimentUnknown(string ExperimentId);
 /// </summary>
 public sealed class ExperimentEntity : ReceivePersistentActor, IWithTimers
 {
-    /// <summary>How often a running experiment looks for workers again (nodes that joined since).</summary>
-    public static readonly TimeSpan LookAgainEvery = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How often a running experiment looks for workers again: a node that joined since, or whose subscription had not
+    /// yet spread over the cluster when the pipeline started, serves the current pass from its next range.
+    /// </summary>
+    public static readonly TimeSpan LookAgainEvery = TimeSpan.FromSeconds(2);
     sealed record LookForWorkers;
 
     public static readonly TimeSpan IdleAfter = TimeSpan.FromSeconds(30);
