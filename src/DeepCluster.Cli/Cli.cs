@@ -18,6 +18,7 @@ public static class Cli
         root.Subcommands.Add(TrainCommand.Create(pipeline));
         root.Subcommands.Add(TrainCommand.CreateResume(pipeline));
         root.Subcommands.Add(ClusterCommand.Create());
+        root.Subcommands.Add(PackCommand.Create());
         root.Subcommands.Add(HostCommand.Create(pipeline));
         // A host's control API (HttpClient only: no actor system, no TorchSharp).
         root.Subcommands.Add(SubmitCommand.Create());

@@ -122,7 +122,7 @@ sealed class TrainOptions
 {
     static readonly TrainConfig Defaults = new() { Data = "", Exp = "exp" };
 
-    readonly Argument<string> data = new("DIR") { Description = "path to dataset (ImageFolder root, or a folder of MNIST/Fashion-MNIST IDX files)" };
+    readonly Argument<string> data = new("DIR") { Description = "path to dataset (ImageFolder root, a folder of MNIST/Fashion-MNIST IDX files, or a pack file of `deepcluster pack`)" };
     readonly Flag<string> arch = new("--arch", "CNN architecture", Defaults.Arch, "-a");
     readonly Option<bool> sobel = new("--sobel") { Description = "Sobel filtering" };
     readonly Flag<string> clustering = new("--clustering", "clustering algorithm", Defaults.Clustering);
@@ -142,7 +142,7 @@ sealed class TrainOptions
     readonly Option<bool> verbose = new("--verbose") { Description = "chatty" };
     readonly Option<string?> device = new("--device") { Description = "cpu, cuda or cuda:N (default: cuda when available)" };
     readonly Option<string?> config = new("--config") { Description = "HOCON configuration file; overrides only the settings it sets (default: config/deepcluster.conf next to the program)" };
-    readonly Flag<string> format = new("--data-format", "dataset layout: auto, imagefolder or idx", Defaults.DataFormat);
+    readonly Flag<string> format = new("--data-format", "dataset layout: auto, imagefolder, idx or pack", Defaults.DataFormat);
     readonly Flag<string> split = new("--split", "IDX split: train or t10k", Defaults.Split);
     readonly Option<int?> limit = new("--limit") { Description = "use only N images: the first N of an IDX folder (e.g. 10000 for fmnist-10k), a class-balanced sample (fixed seed) of an ImageFolder" };
     readonly Flag<int> pca = new("--pca", "PCA dimension before clustering", Defaults.Pca);
@@ -163,7 +163,7 @@ sealed class TrainOptions
     {
         arch.Option.AcceptOnlyFromAmong(DeepCluster.Core.Models.ModelFactory.Architectures);
         clustering.Option.AcceptOnlyFromAmong("Kmeans", "PIC");
-        format.Option.AcceptOnlyFromAmong("auto", "imagefolder", "idx");
+        format.Option.AcceptOnlyFromAmong("auto", "imagefolder", "idx", "pack");
         split.Option.AcceptOnlyFromAmong("train", "t10k");
         cmd.Arguments.Add(data);
         foreach (Option opt in new Option[] { arch.Option, sobel, clustering.Option, k.Option, lr.Option, wd.Option, reassign.Option,

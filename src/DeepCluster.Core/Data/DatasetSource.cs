@@ -1,8 +1,10 @@
 namespace DeepCluster.Core.Data;
 
 /// <summary>
-/// Opens the dataset a user names on the command line: an ImageFolder (one folder per class) or a folder of
-/// MNIST/Fashion-MNIST IDX files. <c>auto</c> picks IDX when the folder holds <c>{split}-images-idx3-ubyte[.gz]</c>.
+/// Opens the dataset a user names on the command line: an ImageFolder (one folder per class), a folder of
+/// MNIST/Fashion-MNIST IDX files, or a pack file written by <c>deepcluster pack</c> (<see cref="PackedDataset"/>).
+/// <c>auto</c> picks the pack when the path is a file, IDX when the folder holds <c>{split}-images-idx3-ubyte[.gz]</c>,
+/// else ImageFolder.
 /// </summary>
 public static class DatasetSource
 {
@@ -15,25 +17,32 @@ public static class DatasetSource
     /// <summary>Opens the dataset at <paramref name="path"/>.</summary>
     /// <param name="limit">
     /// At most this many images. On an IDX folder, the first <paramref name="limit"/> in file order (the benchmark
-    /// protocol's fmnist-10k; the files are already in mixed order). On an ImageFolder, whose files are in class order,
+    /// protocol's fmnist-10k; the files are already in mixed order). On an ImageFolder or a pack, whose files are in class order,
     /// a class-balanced sample drawn with <see cref="LimitSeed"/> (see <see cref="SubsetDataset.ClassBalanced"/>),
     /// kept in dataset order.
     /// </param>
+    /// <param name="format">auto, imagefolder, idx or pack (<c>--data-format</c>).</param>
     /// <param name="skipBadFiles">Leave out ImageFolder files whose header cannot be read or claims too many pixels
     /// (listed in <see cref="IImageDataset.SkippedFiles"/>; report them with <see cref="SkippedReport"/>).</param>
     public static IImageDataset Open(string path, string format = "auto", string split = "train", int? limit = null,
                                      bool skipBadFiles = false)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("DIR: no dataset path given.");
-        if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: dataset folder not found.");
-        var kind = format == "auto" ? (IsIdxFolder(path, split) ? "idx" : "imagefolder") : format;
+        if (format is not ("auto" or "imagefolder" or "idx" or "pack"))
+            throw new ArgumentException($"--data-format {format}: choose auto, imagefolder, idx or pack.");
+        if (File.Exists(path) && format is not ("auto" or "pack"))
+            throw new ArgumentException($"--data-format {format}: {path} is a file; an {format} dataset is a folder (a file is a pack: --data-format pack or auto).");
+        if (format == "pack" && !File.Exists(path))
+            throw new FileNotFoundException($"{path}: pack file not found{(Directory.Exists(path) ? " (it is a folder; --data-format auto reads folders)" : "")}.", path);
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: dataset folder or pack file not found.");
+        var kind = format == "auto" ? (File.Exists(path) ? "pack" : IsIdxFolder(path, split) ? "idx" : "imagefolder") : format;
         IImageDataset ds = kind switch
         {
             "idx" => IdxDataset.FromFolder(path, split, limit),
-            "imagefolder" => new ImageFolder(path, skipBadFiles),
-            _ => throw new ArgumentException($"--data-format {format}: choose auto, imagefolder or idx."),
+            "pack" => PackedDataset.Open(path),
+            _ => new ImageFolder(path, skipBadFiles),
         };
-        if (kind == "imagefolder" && limit is int n && n < ds.Count) ds = SubsetDataset.ClassBalanced(ds, n, LimitSeed);
+        if (kind is "imagefolder" or "pack" && limit is int n && n < ds.Count) ds = SubsetDataset.ClassBalanced(ds, n, LimitSeed);
         if (ds.Count == 0) throw new InvalidDataException($"{path}: the dataset has no images.");
         return ds;
     }

@@ -32,7 +32,7 @@ public sealed record TrainConfig
 
     /// <summary>cpu, cuda or cuda:N; null = cuda when available.</summary>
     public string? Device { get; init; }
-    /// <summary>auto, imagefolder or idx.</summary>
+    /// <summary>auto, imagefolder, idx or pack.</summary>
     public string DataFormat { get; init; } = "auto";
     /// <summary>Use only the first N images (in dataset order), e.g. 10 000 for the benchmark's fmnist-10k.</summary>
     public int? Limit { get; init; }
@@ -117,7 +117,7 @@ public sealed record TrainConfig
             throw new ArgumentException($"--wd {F(Wd)}: the weight decay is 10^wd; wd must be from {MinWdPow} to 0 (default -5: 1e-5).");
         if (!double.IsFinite(Reassign) || Reassign <= 0) throw new ArgumentException($"--reassign {F(Reassign)}: must be a positive number of epochs.");
         if (Clustering is not ("Kmeans" or "PIC")) throw new ArgumentException($"--clustering {Clustering}: choose Kmeans or PIC.");
-        if (DataFormat is not ("auto" or "imagefolder" or "idx")) throw new ArgumentException($"--data-format {DataFormat}: choose auto, imagefolder or idx.");
+        if (DataFormat is not ("auto" or "imagefolder" or "idx" or "pack")) throw new ArgumentException($"--data-format {DataFormat}: choose auto, imagefolder, idx or pack.");
         if (Split is not ("train" or "t10k"))
             throw new ArgumentException($"--split {Split}: choose train or t10k (which IDX files to read: train-images-idx3-ubyte or t10k-images-idx3-ubyte).");
         if (Limit is <= 0) throw new ArgumentException($"--limit {Limit}: must be positive.");
