@@ -111,7 +111,7 @@ public static class DatasetPacker
         var metadata = JsonSerializer.SerializeToUtf8Bytes(new PackFormat.Metadata
         {
             Classes = folder.Classes.ToArray(),
-            Source = dir,
+            Source = Path.GetFullPath(dir),
             MaxSide = options.MaxSide,
             Encoding = options.Encoding == PackEncoding.Rgb ? "rgb" : "jpeg",
             Quality = options.Encoding == PackEncoding.Jpeg ? options.Quality : null,

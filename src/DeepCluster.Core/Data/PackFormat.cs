@@ -140,16 +140,4 @@ public static class PackFormat
         PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = false,
     };
-
-    /// <summary>Whether the file at <paramref name="path"/> starts with <see cref="Magic"/> (false when it cannot be read).</summary>
-    public static bool HasMagic(string path)
-    {
-        try
-        {
-            using var f = File.OpenHandle(path);
-            Span<byte> head = stackalloc byte[8];
-            return RandomAccess.Read(f, head, 0) == 8 && head.SequenceEqual(Magic);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
-    }
 }

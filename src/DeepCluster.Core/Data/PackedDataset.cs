@@ -82,9 +82,6 @@ public sealed unsafe class PackedDataset : IImageDataset, IDisposable
     /// the message starts with the path.</exception>
     public static PackedDataset Open(string path) => new(path);
 
-    /// <summary>Whether <paramref name="path"/> is a file that starts like a pack.</summary>
-    public static bool IsPack(string path) => File.Exists(path) && PackFormat.HasMagic(path);
-
     static void CheckHeaderBytes(string path, long length)
     {
         Span<byte> head = stackalloc byte[PackFormat.HeaderBytes];

@@ -114,6 +114,24 @@ public class ReaderFuzzTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Pack()
+    {
+        using var dir = new TempDir();
+        var root = dir.File("images");
+        for (int i = 0; i < 3; i++)
+        {
+            Directory.CreateDirectory(Path.Combine(root, $"c{i % 2}"));
+            ImageCodec.SavePng(DataTestHelpers.RandomImage(6 + i, 5, i), Path.Combine(root, $"c{i % 2}", $"{i}.png"));
+        }
+        DatasetPacker.Pack(root, dir.File("p.dcpack"), new PackOptions());
+        Fuzz("pack", File.ReadAllBytes(dir.File("p.dcpack")), ".dcpack", seed: 14, p =>
+        {
+            using var pack = PackedDataset.Open(p);
+            for (int i = 0; i < pack.Count; i++) Assert.Contains(p, pack.Describe(i) + pack.Load(i).Width);
+        });
+    }
+
+    [Fact]
     public void Images()
     {
         var image = DataTestHelpers.RandomImage(12, 10, 9);
