@@ -60,6 +60,8 @@ public static class DatasetPacker
         options.Validate();
         var clock = Stopwatch.StartNew();
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"{dir}: image folder not found (DIR: the ImageFolder to pack).");
+        if (DatasetSource.IsIdxFolder(dir, "train") || DatasetSource.IsIdxFolder(dir, "t10k"))
+            throw new ArgumentException($"{dir}: an MNIST/Fashion-MNIST IDX folder, already read straight from memory; pack takes an ImageFolder.");
         CheckOutput(outPath, options.Force);
         var folder = new ImageFolder(dir, options.SkipBadFiles);
         string Relative(string p) => Path.GetRelativePath(dir, p).Replace(Path.DirectorySeparatorChar, '/');

@@ -69,6 +69,9 @@ public class PackCommandTests
         AssertOneLineError(Run("pack", root, outPath, "--quality", "50"), "--quality 50: only with --encoding jpeg");
         AssertOneLineError(Run("pack", root, dir.Path), $"{dir.Path}: is a folder");
         AssertOneLineError(Run("pack", root), "Required argument missing for command: 'pack'");
+        File.WriteAllBytes(dir.File("train-images-idx3-ubyte"), []);
+        AssertOneLineError(Run("pack", dir.Path, outPath), "an MNIST/Fashion-MNIST IDX folder");
+        File.Delete(dir.File("train-images-idx3-ubyte"));
         File.WriteAllBytes(Path.Combine(root, "bird", "bad.jpg"), [0xFF, 0xD8, 0xFF, 0xE0, 1, 2]);
         AssertOneLineError(Run("pack", root, outPath), Path.Combine(root, "bird", "bad.jpg"));
         Assert.Equal(["images"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName));   // nothing written, no temporary file
