@@ -11,6 +11,8 @@
 //     (k-means over WORKERS in-process k-means workers beside the single-node clustering: KMeansBench.cs)
 //   dotnet run -c Release --project bench/DeepCluster.Bench -- loader DIR THREADS [EPOCH_IMAGES] [BATCH]
 //     (the 224² training loader on an ImageFolder of JPEGs, img/s: LoaderBench.cs; bench/loader/run.sh)
+//   dotnet run -c Release --project bench/DeepCluster.Bench -- trainloop IMAGES THREADS LOADER_WORKERS fp32|bf16...
+//     (the training step in a bare loop on real Fashion-MNIST batches, one epoch per precision given: TrainLoopBench.cs)
 // On a GPU machine (bench/gpu/run.sh): dcbench 16 20 alexnet 256 cuda, beside ../shared/gpu/pytorch_alexnet_bench.py.
 using System.Diagnostics;
 using System.Globalization;
@@ -25,6 +27,7 @@ if (args.Length > 0 && args[0] == "pipeline") return await Pipeline.RunAsync(arg
 if (args.Length > 0 && args[0] == "features") return await FeaturePass.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "kmeans") return await KMeansBench.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "loader") return LoaderBench.Run(args[1..]);
+if (args.Length > 0 && args[0] == "trainloop") return TrainLoopBench.Run(args[1..]);
 TorchRuntime.FlushDenormals();
 set_num_threads(args.Length > 0 ? int.Parse(args[0]) : 2);
 int batches = args.Length > 1 ? int.Parse(args[1]) : 20;
