@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compute alone, side by side: TorchSharp (ours, channels-last) vs Debian's PyTorch (published code's layout, and
-# channels-last) on alexnet_small with Sobel, batch 256, 2 threads.   bench/steps/run.sh [batches]
+# channels-last) on alexnet_small with Sobel, batch 256, 2 threads; then both in bf16 (ours --precision bf16's
+# autocast vs torch.autocast('cpu', bfloat16), channels-last) where the CPU has native bf16.   bench/steps/run.sh [batches]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 batches=${1:-30}
@@ -16,3 +17,16 @@ for k in inference train; do
   o=$(echo "$ours" | awk -v k=$k '$1==k {print $2}'); p=$(echo "$peer" | awk -v k=$k '$1==k {print $2}')
   echo "$k: ours/PyTorch = $(awk -v o="$o" -v p="$p" 'BEGIN{printf "%.2f", o/p}')"
 done
+if grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo; then
+  ours_bf16=$("$root/bench/out/steps/dcbench" 2 "$batches" alexnet_small 256 cpu bf16)
+  peer_bf16=$(/usr/bin/python3 "$root/bench/steps/peer_steps.py" 2 "$batches" channels_last bf16)
+  echo "ours bf16:"; echo "$ours_bf16" | sed 's/^/  /'
+  echo "PyTorch, channels_last, bf16 autocast:"; echo "$peer_bf16" | sed 's/^/  /'
+  for k in inference_bf16 train_bf16; do
+    o=$(echo "$ours_bf16" | awk -v k=$k '$1==k {print $2}'); p=$(echo "$peer_bf16" | awk -v k=$k '$1==k {print $2}')
+    f=$(echo "$ours" | awk -v k=${k%_bf16} '$1==k {print $2}')
+    echo "$k: ours/PyTorch = $(awk -v o="$o" -v p="$p" 'BEGIN{printf "%.2f", o/p}'), ours bf16/fp32 = $(awk -v o="$o" -v f="$f" 'BEGIN{printf "%.2f", o/f}')"
+  done
+else
+  echo "bf16: skipped, this CPU has no avx512_bf16 / amx_bf16"
+fi

@@ -28,7 +28,8 @@ public class ControlCliTests
         await using var host = await ControlApiHost.StartAsync();
         var relative = Path.GetRelativePath(Environment.CurrentDirectory, CliProcess.FashionMnist);
         var r = Run(host, "submit", relative, "--arch", "alexnet_small", "--sobel", "--k", "7", "--lr", "0.01", "--epochs", "3", "--limit", "300",
-                    "--seed", "5", "--workers", "2", "--batch", "32", "--resume", Path.Combine(CliProcess.FashionMnist, "train-labels-idx1-ubyte.gz"));
+                    "--seed", "5", "--workers", "2", "--batch", "32", "--precision", "bf16",
+                    "--resume", Path.Combine(CliProcess.FashionMnist, "train-labels-idx1-ubyte.gz"));
         AssertOk(r);
         Assert.Equal("exp1\n", r.Out);
         var sent = Assert.Single(host.Control.Submitted);
@@ -40,7 +41,7 @@ public class ControlCliTests
         // Every other flag has train's default.
         var defaults = new Core.Experiment.TrainConfig { Data = sent.Data, Exp = "" };
         Assert.Equal(defaults with { Arch = "alexnet_small", Sobel = true, NmbCluster = 7, Lr = 0.01, Epochs = 3, Limit = 300, Seed = 5, Workers = 2,
-                                     Batch = 32, Resume = sent.Resume }, sent);
+                                     Batch = 32, Resume = sent.Resume, Precision = "bf16" }, sent);
     }
 
     [Theory]

@@ -5,6 +5,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using DeepCluster.Actors.Experiment;
 using DeepCluster.Actors.Hosting;
+using DeepCluster.Core.Experiment;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -109,8 +110,26 @@ public class ExperimentSerializerTests(BoundSerializer bound) : IClassFixture<Bo
         var v1 = """{"v":1,"state":"paused","detail":"epoch 1, training iteration 6","at":"2026-11-27T08:00:00+00:00"}""";
         Assert.Equal(changed, Read(Encoding.UTF8.GetBytes(v1), "run-state-changed"));
         var subV1 = Encoding.UTF8.GetString(Write(submitted).Bytes);
-        Assert.StartsWith("{\"v\":1,\"config\":{\"data\":\"/data/fmnist\"", subV1);
+        Assert.StartsWith($"{{\"v\":{ExperimentSerializer.Version},\"config\":{{\"data\":\"/data/fmnist\"", subV1);
         Assert.EndsWith("\"at\":\"2026-11-27T08:00:00\\u002B00:00\"}", subV1);   // System.Text.Json escapes +
+    }
+
+    /// <summary>
+    /// Version 2 stores <c>--precision</c> with the configuration; a version-1 configuration (written before the flag)
+    /// reads as fp32, so an old experiment continued with <c>--precision bf16</c> is refused as a different experiment.
+    /// </summary>
+    [Fact]
+    public void Version2StoresThePrecisionAndAVersion1ConfigurationIsFp32()
+    {
+        var bf16 = new ExperimentCreated(JournalSamples.Config with { Precision = "bf16" }, new Artifact("work/initial.pth.tar", 1000, "00112233aabbccdd"), 1);
+        var (bytes, manifest) = Write(bf16);
+        var json = Encoding.UTF8.GetString(bytes);
+        Assert.StartsWith("{\"v\":2,", json);
+        Assert.Contains("\"precision\":\"bf16\"", json);
+        Assert.Equal(bf16, Read(bytes, manifest));
+        var v1 = (ExperimentCreated)Read(Encoding.UTF8.GetBytes(JournalSamples.V1[0].Json), JournalSamples.V1[0].Manifest);
+        Assert.Equal("fp32", v1.Config.Precision);
+        Assert.Contains("--precision fp32 (folder) vs bf16 (now)", v1.Config.ResultDifferences(bf16.Config));
     }
 
     [Fact]
@@ -128,7 +147,7 @@ public class ExperimentSerializerTests(BoundSerializer bound) : IClassFixture<Bo
         foreach (var o in JournalSamples.Events.Select(e => (object)e.Event).Append(JournalSamples.State()))
         {
             var json = Encoding.UTF8.GetString(Write(o).Bytes);
-            Assert.StartsWith("{\"v\":1,", json);
+            Assert.StartsWith($"{{\"v\":{ExperimentSerializer.Version},", json);
             Assert.DoesNotContain("$type", json);
             Assert.DoesNotContain("DeepCluster", json);
             Assert.DoesNotContain(o.GetType().Name, json);
@@ -156,7 +175,7 @@ public class ExperimentSerializerTests(BoundSerializer bound) : IClassFixture<Bo
 
     [Theory]
     [InlineData("from-the-future", """{"v":1}""", "journal record of unknown kind 'from-the-future'")]
-    [InlineData("phase-rewound", """{"v":2,"epoch":1,"phase":"clustering","reason":"x"}""", "journal record 'phase-rewound' has format version 2; this deepcluster reads version 1")]
+    [InlineData("phase-rewound", """{"v":3,"epoch":1,"phase":"clustering","reason":"x"}""", "journal record 'phase-rewound' has format version 3; this deepcluster reads versions 1 to 2")]
     [InlineData("phase-rewound", """{"epoch":1,"phase":"clustering","reason":"x"}""", "journal record 'phase-rewound' cannot be read (no format version")]
     [InlineData("phase-rewound", """{"v":1,"epoch":1,"phase":"clustering"}""", "journal record 'phase-rewound' cannot be read")]
     [InlineData("phase-rewound", """{"v":1,"epoch":1,"phase":"clustering","reason":"x","extra":2}""", "journal record 'phase-rewound' cannot be read")]

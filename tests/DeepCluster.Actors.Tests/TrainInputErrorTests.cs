@@ -27,6 +27,7 @@ public class TrainInputErrorTests
     [InlineData("--bogus", "Unrecognized command or argument '--bogus'")]
     [InlineData("--clustering Spectral", "--clustering: Argument 'Spectral' not recognized")]
     [InlineData("--split foo", "--split: Argument 'foo' not recognized. Must be one of: 'train', 't10k'")]
+    [InlineData("--precision fp16", "--precision: Argument 'fp16' not recognized. Must be one of: 'fp32', 'bf16'")]
     [InlineData("--momentum -5", "--momentum -5: must be from 0")]
     [InlineData("--momentum 1", "--momentum 1: must be from 0")]
     [InlineData("--wd 5", "--wd 5: the weight decay is 10^wd")]

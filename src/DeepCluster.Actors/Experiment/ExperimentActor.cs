@@ -178,7 +178,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
             case Phase.Features:
                 epochClock = Stopwatch.StartNew();
                 actors.FeatureExtractor.Tell(new ExtractFeatures(epoch, model, cfg.Arch, cfg.Sobel, dataset, cfg.Batch,
-                    cfg.Workers, cfg.Device, folder.FeaturesPath(epoch), FeatureRangesDone()), Self);
+                    cfg.Workers, cfg.Device, folder.FeaturesPath(epoch), FeatureRangesDone(), cfg.Precision), Self);
                 break;
             case Phase.Clustering:
                 actors.Clustering.Tell(new ClusterFeatures(epoch, folder.Resolve(state.Features!.Features.Path), cfg.Clustering, cfg.NmbCluster,
@@ -194,7 +194,8 @@ public sealed class ExperimentActor : ReceivePersistentActor
                 actors.Trainer.Tell(new TrainEpoch(epoch, cfg.Arch, cfg.Sobel, Sgd(cfg), cfg.Device, dataset, cfg.Batch, cfg.Workers,
                     cfg.Seed, folder.Resolve(s.Order.Path), folder.Resolve(s.Labels.Path), s.Clusters,
                     ck is null ? model : folder.Resolve(ck.Checkpoint.Path), ck?.Iteration ?? 0, ck?.LossSum ?? 0, ck?.LossCount ?? 0,
-                    cfg.Checkpoints, folder.CheckpointsDir, folder.EpochModelPath(epoch), FromCheckpoint: ck is not null), Self);
+                    cfg.Checkpoints, folder.CheckpointsDir, folder.EpochModelPath(epoch), FromCheckpoint: ck is not null,
+                    Precision: cfg.Precision), Self);
                 break;
         }
     }

@@ -25,8 +25,11 @@ public sealed class ExperimentSerializer(ExtendedActorSystem system) : Serialize
 {
     /// <summary>The serializer id stored with every row (user range: above Akka's reserved 0–100).</summary>
     public const int Id = 8300;
-    /// <summary>The format version written; the versions read are 1 to this.</summary>
-    public const int Version = 1;
+    /// <summary>
+    /// The format version written; the versions read are 1 to this. Version 2 adds the configuration's
+    /// <c>precision</c> (<c>--precision</c>); a version-1 configuration has none and reads as fp32, what it ran.
+    /// </summary>
+    public const int Version = 2;
 
     /// <summary>The manifest of each stored type: part of the format, never changed once written.</summary>
     public static readonly IReadOnlyDictionary<Type, string> Manifests = new Dictionary<Type, string>

@@ -5,11 +5,12 @@ namespace DeepCluster.Actors.Features;
 /// <summary>
 /// Computes the features of the whole dataset with the model saved at <paramref name="ModelPath"/> into
 /// <paramref name="OutPath"/> (.npy, row i = image i). <paramref name="Done"/>: ranges already computed and journaled
-/// in this epoch (after a crash); those whose file is intact are not computed again.
+/// in this epoch (after a crash); those whose file is intact are not computed again. <paramref name="Precision"/>: the
+/// forward pass's arithmetic, fp32 or bf16 (<c>--precision</c>); the features are float32 either way.
 /// </summary>
 public sealed record ExtractFeatures(
     int Epoch, string ModelPath, string Arch, bool Sobel, DatasetSpec Dataset, int BatchSize, int Workers,
-    string? Device, string OutPath, FeatureRangeFile[]? Done = null);
+    string? Device, string OutPath, FeatureRangeFile[]? Done = null, string Precision = "fp32");
 
 /// <summary>The N×D float32 features are in <paramref name="Path"/> (.npy).</summary>
 public sealed record FeaturesExtracted(int Epoch, string Path, int Count, int Dim, double Seconds, string? TrueLabelsPath);

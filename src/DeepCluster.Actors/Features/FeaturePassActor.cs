@@ -112,7 +112,7 @@ public sealed class FeaturePassActor : ReceiveActor
             j.Busy[w] = (start, count, 0);
             var q = j.Request;
             w.Tell(new AssignRange(j.Id, q.Epoch, q.ModelPath, q.Arch, q.Sobel, q.Dataset, q.BatchSize, q.Workers, q.Device,
-                start, count, RangePath(q.OutPath, start, count)));
+                start, count, RangePath(q.OutPath, start, count), q.Precision));
         }
         if (j.Busy.Count == 0 && !j.Waiting)
         {

@@ -17,20 +17,26 @@ public sealed class FeatureRows : IDisposable
 {
     readonly DeepClusterNet model;
     readonly Device device;
+    readonly Precision precision;
 
-    FeatureRows(DeepClusterNet model, Device device)
+    FeatureRows(DeepClusterNet model, Device device, Precision precision)
     {
         this.model = model;
         this.device = device;
+        this.precision = precision;
     }
 
-    /// <summary>Loads the trunk of <paramref name="modelPath"/> on <paramref name="device"/> (null: the default).</summary>
-    public static FeatureRows Load(string modelPath, string arch, bool sobel, string? device)
+    /// <summary>
+    /// Loads the trunk of <paramref name="modelPath"/> on <paramref name="device"/> (null: the default), to compute in
+    /// <paramref name="precision"/> (bf16: under autocast, the rows still float32).
+    /// </summary>
+    public static FeatureRows Load(string modelPath, string arch, bool sobel, string? device, Precision precision = Precision.Fp32)
     {
         var d = TorchRuntime.ResolveDevice(device);
+        Bf16Support.Require(precision, d);
         var model = ModelFiles.LoadModel(modelPath, arch, sobel, d);
         model.eval();
-        return new FeatureRows(model, d);
+        return new FeatureRows(model, d, precision);
     }
 
     /// <summary>Features per image.</summary>
@@ -52,7 +58,9 @@ public sealed class FeatureRows : IDisposable
         using (inference_mode())
         {
             var x = tensor(batch.Images, batch.Shape).to(device);
-            rows = model.Embed(x).to(CPU).contiguous().data<float>().ToArray();
+            Tensor h;
+            using (Autocast.Enter(device, precision)) h = model.Embed(x);
+            rows = h.to(float32).to(CPU).contiguous().data<float>().ToArray();
         }
         skipped = expected - batch.Indices.Length;
         return skipped == 0 ? rows : FillSkipped(rows, batch.Indices, first, expected);

@@ -24,11 +24,12 @@ public sealed record FeatureWorkersWanted(IActorRef Pass);
 /// <summary>
 /// The feature pass gives a worker the images <paramref name="Start"/> .. <paramref name="Start"/>+<paramref name="Count"/>-1
 /// of its job <paramref name="JobId"/>: compute their rows with the model at <paramref name="ModelPath"/> and write them
-/// to <paramref name="OutPath"/> (atomically). A worker computes one range at a time; its reply asks for the next.
+/// to <paramref name="OutPath"/> (atomically), in <paramref name="Precision"/> (fp32 or bf16). A worker computes one
+/// range at a time; its reply asks for the next.
 /// </summary>
 public sealed record AssignRange(
     string JobId, int Epoch, string ModelPath, string Arch, bool Sobel, DatasetSpec Dataset, int BatchSize, int Workers,
-    string? Device, int Start, int Count, string OutPath);
+    string? Device, int Start, int Count, string OutPath, string Precision = "fp32");
 
 /// <summary>The worker has computed <paramref name="Rows"/> rows of its range so far (progress; one per batch).</summary>
 public sealed record RangeProgress(string JobId, int Start, int Rows);

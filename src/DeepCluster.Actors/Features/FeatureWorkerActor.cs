@@ -5,6 +5,7 @@ using Akka.Event;
 using DeepCluster.Actors.DataLoading;
 using DeepCluster.Core.IO;
 using DeepCluster.Core.Native;
+using DeepCluster.Core.Training;
 
 namespace DeepCluster.Actors.Features;
 
@@ -73,7 +74,7 @@ public sealed class FeatureWorkerActor : ReceiveActor
             if (modelJob != a.JobId || model is null)
             {
                 FreeModel();
-                model = FeatureRows.Load(a.ModelPath, a.Arch, a.Sobel, a.Device);
+                model = FeatureRows.Load(a.ModelPath, a.Arch, a.Sobel, a.Device, PrecisionNames.Parse(a.Precision));
                 modelJob = a.JobId;
             }
             consumer.Open(new OpenStream($"features-{a.Epoch}-{a.Start}-{Guid.NewGuid():N}", a.Dataset, TransformKind.Features,

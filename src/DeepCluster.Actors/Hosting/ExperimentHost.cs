@@ -39,7 +39,8 @@ public static class ExperimentHost
         else ExperimentPreflight.Check(folder, config, journalSettings);
         // The folder is checked first (writing nothing), so a refused run says one line and never waits for libtorch.
         observer.OnLog("loading libtorch…");
-        DeepCluster.Core.Native.TorchRuntime.ResolveDevice(config.Device);
+        var device = DeepCluster.Core.Native.TorchRuntime.ResolveDevice(config.Device);
+        DeepCluster.Core.Native.Bf16Support.Require(DeepCluster.Core.Training.PrecisionNames.Parse(config.Precision), device);
         Directory.CreateDirectory(folder.Root);
         using var folderLock = FolderLock.Acquire(folder);
         if (restart && ExperimentPreflight.Restart(folder) is { } moved) observer.OnLog(moved);

@@ -26,12 +26,13 @@ public sealed record ModelInitialized(string Path, int? ResumedEpoch);
 /// <paramref name="FromCheckpoint"/>: that file is an iteration checkpoint of this epoch, whose head (already this
 /// epoch's, even at iteration 0) is kept; otherwise it is the model the epoch starts from and gets a fresh head.
 /// A checkpoint is written every <paramref name="CheckpointEvery"/> iterations (counted over all epochs, as main.py).
+/// <paramref name="Precision"/>: the forward pass's arithmetic, fp32 or bf16 (<c>--precision</c>).
 /// </summary>
 public sealed record TrainEpoch(
     int Epoch, string Arch, bool Sobel, SgdSettings Sgd, string? Device, DatasetSpec Dataset, int BatchSize, int Workers,
     long Seed, string OrderPath, string LabelsPath, int Clusters, string StartModelPath, int StartIteration,
     double LossSum, long LossCount, int CheckpointEvery, string CheckpointsDir, string EpochModelPath,
-    bool FromCheckpoint = false)
+    bool FromCheckpoint = false, string Precision = "fp32")
 {
     /// <summary>Whether the epoch continues from one of its own iteration checkpoints.</summary>
     public bool Resumes => FromCheckpoint || StartIteration > 0;
@@ -105,12 +106,12 @@ public sealed class TrainerActor : ReceiveActor
         catch (Exception e) { Sender.Tell(new TrainingFailed(-1, e.Message)); }
     }
 
-    void Reset(DeepClusterNet m, SgdSettings sgd, Device device)
+    void Reset(DeepClusterNet m, SgdSettings sgd, Device device, Precision precision = Precision.Fp32)
     {
         trainer?.Dispose();
         model?.Dispose();
         model = m;
-        trainer = new Trainer(m, sgd, device);
+        trainer = new Trainer(m, sgd, device, precision);
     }
 
     void Start(TrainEpoch msg)
@@ -120,9 +121,10 @@ public sealed class TrainerActor : ReceiveActor
             job = msg; requester = Sender; pauseRequested = false;
             var device = TorchRuntime.ResolveDevice(msg.Device);
             var headSeed = TrainingSeeds.Head(msg.Seed, msg.Epoch);
-            if (model is null || stateFile != msg.StartModelPath || msg.Resumes)
+            var precision = PrecisionNames.Parse(msg.Precision);
+            if (model is null || stateFile != msg.StartModelPath || msg.Resumes || trainer!.Precision != precision)
             {
-                Reset(ModelFactory.Create(msg.Arch, msg.Sobel, numClasses: 0).to(device), msg.Sgd, device);
+                Reset(ModelFactory.Create(msg.Arch, msg.Sobel, numClasses: 0).to(device), msg.Sgd, device, precision);
                 trainer!.ResetHead(msg.Clusters, headSeed);
                 ModelFiles.Restore(msg.StartModelPath, model!, trainer.Optimizer, includeHead: msg.Resumes, expectedArch: msg.Arch);
             }

@@ -147,6 +147,9 @@ sealed class TrainOptions
     readonly Option<int?> limit = new("--limit") { Description = "use only N images: the first N of an IDX folder (e.g. 10000 for fmnist-10k), a class-balanced sample (fixed seed) of an ImageFolder" };
     readonly Flag<int> pca = new("--pca", "PCA dimension before clustering", Defaults.Pca);
     readonly Flag<int> niter = new("--niter", "k-means iterations", Defaults.Niter);
+    readonly Flag<string> precision = new("--precision",
+        "arithmetic of convolutions and linear layers in training and the feature pass: fp32, or bf16 (autocast: BatchNorm " +
+        "statistics, the loss, weights and checkpoints stay fp32; on a CPU only where it has native bf16)", Defaults.Precision);
     readonly Option<bool> skipBad = new("--skip-bad-files") { Description = "skip unreadable images (counted and reported) instead of stopping" };
     readonly Option<bool> restart = new("--restart") { Description = "start the experiment over: move what --exp holds (journal, results) to EXP/replaced-TIME first" };
     readonly Option<string?> journal = JournalOption();
@@ -165,11 +168,12 @@ sealed class TrainOptions
         clustering.Option.AcceptOnlyFromAmong("Kmeans", "PIC");
         format.Option.AcceptOnlyFromAmong("auto", "imagefolder", "idx", "pack");
         split.Option.AcceptOnlyFromAmong("train", "t10k");
+        precision.Option.AcceptOnlyFromAmong(DeepCluster.Core.Training.PrecisionNames.All);
         cmd.Arguments.Add(data);
         foreach (Option opt in new Option[] { arch.Option, sobel, clustering.Option, k.Option, lr.Option, wd.Option, reassign.Option,
                                               workers.Option, epochs.Option, startEpoch.Option, batch.Option, momentum.Option, resume,
                                               checkpoints.Option, seed.Option, exp.Option, verbose, device, config, format.Option,
-                                              split.Option, limit, pca.Option, niter.Option, skipBad, restart, journal })
+                                              split.Option, limit, pca.Option, niter.Option, precision.Option, skipBad, restart, journal })
             cmd.Options.Add(opt);
     }
 
@@ -219,5 +223,6 @@ sealed class TrainOptions
         Pca = pca.Get(pr),
         Niter = niter.Get(pr),
         SkipBadFiles = pr.GetValue(skipBad),
+        Precision = precision.Get(pr),
     };
 }

@@ -44,6 +44,12 @@ public sealed record TrainConfig
     public int Niter { get; init; } = 20;
     /// <summary>Skip unreadable images (reported) instead of failing.</summary>
     public bool SkipBadFiles { get; init; }
+    /// <summary>
+    /// fp32, or bf16: convolutions and linear layers of training and the feature pass computed in bf16 (autocast; weights,
+    /// optimiser state, checkpoints and features stay float32). Changes the results, so it is part of <see cref="Identity"/>;
+    /// a folder journaled before the flag existed is fp32.
+    /// </summary>
+    public string Precision { get; init; } = "fp32";
 
     /// <summary>
     /// The settings that define what an experiment computes, by flag. A folder made with one of these different cannot
@@ -69,6 +75,7 @@ public sealed record TrainConfig
         ["--pca"] = Pca.ToString(Inv),
         ["--niter"] = Niter.ToString(Inv),
         ["--start_epoch"] = StartEpoch.ToString(Inv),
+        ["--precision"] = Precision,
     };
 
     /// <summary>
@@ -123,6 +130,7 @@ public sealed record TrainConfig
         if (Limit is <= 0) throw new ArgumentException($"--limit {Limit}: must be positive.");
         if (Pca <= 0) throw new ArgumentException($"--pca {Pca}: must be positive.");
         if (Niter <= 0) throw new ArgumentException($"--niter {Niter}: must be positive.");
+        Training.PrecisionNames.Parse(Precision);
         if (!Models.ModelFactory.Architectures.Contains(Arch))
             throw new ArgumentException($"--arch {Arch}: unknown architecture; choose one of {string.Join(", ", Models.ModelFactory.Architectures)}.");
     }

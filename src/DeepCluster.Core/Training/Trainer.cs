@@ -1,4 +1,5 @@
 using DeepCluster.Core.Models;
+using DeepCluster.Core.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +11,9 @@ namespace DeepCluster.Core.Training;
 /// each epoch gets a fresh head <c>Linear(fd, clusters)</c> initialised N(0, 0.01)/0 with its own SGD without
 /// momentum; loss = cross-entropy against the pseudo-labels. Its random draws (the head's weights, the dropout masks)
 /// come from the seeds the caller passes, so that a resumed run draws what the uninterrupted one drew
-/// (see <see cref="TrainingSeeds"/>).
+/// (see <see cref="TrainingSeeds"/>). With <see cref="Precision.Bf16"/> the forward pass runs under bf16 autocast
+/// (<see cref="Autocast"/>) and the loss is computed in float32; the weights, their gradients and the momentum buffers
+/// stay float32.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -23,11 +26,17 @@ public sealed class Trainer : IDisposable
     /// <summary>The trunk optimiser (features + classifier, frozen Sobel excluded), as checkpointed.</summary>
     public SGD Optimizer { get; }
 
-    public Trainer(DeepClusterNet model, SgdSettings settings, Device device)
+    /// <summary>The arithmetic of the forward pass (<c>--precision</c>).</summary>
+    public Precision Precision { get; }
+
+    /// <exception cref="ArgumentException"><paramref name="precision"/> cannot run on <paramref name="device"/> (<see cref="Bf16Support"/>).</exception>
+    public Trainer(DeepClusterNet model, SgdSettings settings, Device device, Precision precision = Precision.Fp32)
     {
+        Bf16Support.Require(precision, device);
         this.model = model;
         this.settings = settings;
         this.device = device;
+        Precision = precision;
         Optimizer = optim.SGD(model.TrunkParameters(), settings.LearningRate, settings.Momentum,
                               weight_decay: settings.WeightDecay);
     }
@@ -68,8 +77,9 @@ public sealed class Trainer : IDisposable
         model.train();
         var x = images.device == device ? images : images.to(device);
         var y = labels.device == device ? labels : labels.to(device);
-        var output = model.forward(x);
-        var loss = criterion.forward(output, y);
+        Tensor output;
+        using (Autocast.Enter(device, Precision)) output = model.forward(x);
+        var loss = criterion.forward(output.to(float32), y);   // float32 already: the same tensor
         Optimizer.zero_grad();
         headOptimizer.zero_grad();
         loss.backward();
