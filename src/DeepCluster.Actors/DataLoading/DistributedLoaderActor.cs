@@ -149,9 +149,8 @@ public sealed class DistributedLoaderActor : ReceiveActor, IWithTimers
             r.Batches = (order.Length + o.BatchSize - 1) / o.BatchSize;
             r.Opened = true;
             r.Consumer.Tell(new StreamOpened(o.StreamId, order.Length, r.Batches, d.Count, d.TrueLabels));
-            var remote = workers.Keys.Where(Usable).ToList();
-            log.Info("stream {0}: batches made by {1} loader worker(s) ({2})", o.StreamId, remote.Count,
-                string.Join(", ", remote.Select(w => w.Path.Address).Distinct()));
+            var nodes = Progress.PhaseProgress.NodesOf(workers.Keys.Where(Usable), ((ExtendedActorSystem)Context.System).Provider.DefaultAddress);
+            Say($"epoch {o.Epoch}: training batches are made by loader workers on {(nodes.Length == 0 ? "this node" : string.Join(", ", nodes))}");
             Timers.StartPeriodicTimer("timeouts", new TimeoutTick(), TimeSpan.FromSeconds(Math.Clamp(timeout.TotalSeconds / 4, 0.2, 5)));
             Dispatch();
         }
@@ -187,6 +186,7 @@ public sealed class DistributedLoaderActor : ReceiveActor, IWithTimers
             r.Returned.Add(n);
         }
         log.Warning("loader worker {0} {1} holding batch(es) {2}; another worker makes them", worker.Path, how, string.Join(", ", held.Order()));
+        Say($"epoch {r.Open.Epoch}: a loader worker {how} holding training batch(es) {string.Join(", ", held.Order())}; another makes them");
         Dispatch();
     }
 
@@ -330,6 +330,9 @@ public sealed class DistributedLoaderActor : ReceiveActor, IWithTimers
         foreach (var w in r.Used) w.Tell(new ReleaseBatchJob(r.JobId));
         foreach (var b in r.Ready.Values) Discard(b.Path);
     }
+
+    /// <summary>A line for the experiment's log: to the parent (the pipeline supervisor), which reports it up its tree.</summary>
+    void Say(string text) => Context.Parent.Tell(new Progress.ExperimentLog(text));
 
     static void Discard(string? path)
     {
