@@ -165,7 +165,9 @@ public sealed class DistributedLoaderActor : ReceiveActor, IWithTimers
         if (!workers.ContainsKey(w.Worker)) Context.Watch(w.Worker);
         else if (w.Started) Lost(w.Worker, "restarted");     // started again: the batches it had are lost
         workers[w.Worker] = Math.Max(1, w.Slots);
-        run?.Dropped.Remove(w.Worker);
+        // A worker given up on for being silent stays so for the rest of the stream (it answers the look-ups every few
+        // seconds whatever its batches do); one that restarted is fresh.
+        if (w.Started) run?.Dropped.Remove(w.Worker);
         Dispatch();
     }
 
