@@ -26,6 +26,9 @@ port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0
 features_s() { metric "$1" "$2" features_seconds; }
 # training images/s of epoch $2
 train_rate() { metric "$1" "$2" train_images_per_second 0; }
+# largest difference of the ConvNet losses of two runs (0: the same batches, the same SGD), and which nodes made the batches
+loss_diff() { /usr/bin/python3 -c 'import json, sys; l = [[json.loads(x)["convnet_loss"] for x in open(f"{d}/metrics.jsonl")] for d in sys.argv[1:]]; print(max(abs(a - b) for a, b in zip(*l)))' "$1" "$2"; }
+made_by() { grep -o "training batches are made by loader workers on [^;]*" "$1/train.log" | sort -u | sed 's/.* on //' | paste -sd' ' || true; }
 metric() { /usr/bin/python3 -c 'import json, sys; print(round(json.loads(open(sys.argv[1]).readlines()[int(sys.argv[2])])[sys.argv[3]], int(sys.argv[4])))' "$1/metrics.jsonl" "$2" "$3" "${4:-2}"; }
 rate() { awk -v n="$limit" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
 
@@ -55,7 +58,7 @@ for loaders in ${LOADERS:-off auto}; do
   until curl -sf -H "$auth" "$DEEPCLUSTER_HOST/api/experiments/$id" | grep -q '"state":"finished"'; do sleep 0.5; done
   f0=$(features_s "$dir/exps/$id" 0); f=$(features_s "$dir/exps/$id" 1)
   r=$(train_rate "$dir/exps/$id" 1)
-  echo "host, $w worker process(es), remote-loaders $loaders: epoch 0 features ${f0} s = $(rate "$f0") img/s; epoch 1 ${f} s = $(rate "$f") img/s ($(awk -v a="$f" -v b="$t" 'BEGIN { printf "%.2f", a / b }') x train's time); training epoch 1 ${r} img/s ($(awk -v a="$r" -v b="$tr" 'BEGIN { printf "%.2f", a / b }') x train's rate)"
+  echo "host, $w worker process(es), remote-loaders $loaders: epoch 0 features ${f0} s = $(rate "$f0") img/s; epoch 1 ${f} s = $(rate "$f") img/s ($(awk -v a="$f" -v b="$t" 'BEGIN { printf "%.2f", a / b }') x train's time); training epoch 1 ${r} img/s ($(awk -v a="$r" -v b="$tr" 'BEGIN { printf "%.2f", a / b }') x train's rate); ConvNet losses differ from train's by $(loss_diff "$work/train" "$dir/exps/$id"); batches made on: $(made_by "$dir/exps/$id")"
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; pids=()
 done
 done
