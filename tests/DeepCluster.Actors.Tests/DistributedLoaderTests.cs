@@ -29,13 +29,15 @@ public sealed class DistributedLoaderTests() : TestKit("deepcluster.training.rem
 
     /// <summary>
     /// Reads a stream the way the trainer does (BatchConsumer: two batches asked ahead, one more per batch used);
-    /// <paramref name="afterBatch"/> runs after each batch, given how many arrived.
+    /// <paramref name="afterOpen"/> runs once the stream is open, <paramref name="afterBatch"/> after each batch, given
+    /// how many arrived.
     /// </summary>
-    List<BatchLoaded> Read(IActorRef source, OpenStream open, Action<int>? afterBatch = null)
+    List<BatchLoaded> Read(IActorRef source, OpenStream open, Action<int>? afterBatch = null, Action? afterOpen = null)
     {
         source.Tell(open);
         var opened = ExpectMsg<StreamOpened>(Wait);
         Assert.Equal((300, 19, 300), (opened.Samples, opened.Batches, opened.DatasetSize));
+        afterOpen?.Invoke();
         source.Tell(new PullBatches(open.StreamId, 2));
         var batches = new List<BatchLoaded>();
         while (true)
@@ -79,15 +81,22 @@ public sealed class DistributedLoaderTests() : TestKit("deepcluster.training.rem
     }
 
     [Fact]
-    public void AWorkerKilledMidStreamGivesItsBatchesToTheOtherAndEveryBatchArrivesOnce()
+    public void WorkersKilledMidStreamGiveTheirBatchesToAnotherAndEveryBatchArrivesOnce()
     {
         var expected = Local();
         var source = Sys.ActorOf(DistributedLoaderActor.Props(Sys.ActorOf(DataLoaderActor.Props()), RemoteLoaders.On));
+        // A worker that dies while it holds batches (it never answers: the stream waits on it until it stops) ...
+        var dying = CreateTestProbe();
+        source.Tell(new LoaderWorkerAvailable(dying.Ref, Slots: 2));
+        // ... and a real one stopped after a few batches, whatever it holds then.
         var victim = Sys.ActorOf(LoaderWorkerActor.Props(source, slots: 1));
         Sys.ActorOf(LoaderWorkerActor.Props(source, slots: 1));
-        // The window (16) keeps both workers holding a batch until the last few: the victim has one when it stops.
-        var batches = EventFilter.Warning(contains: "stopped holding batch").ExpectOne(Wait,
-            () => Read(source, Stream("remote"), n => { if (n == 4) Sys.Stop(victim); }));
+        var batches = EventFilter.Warning(contains: $"{dying.Ref.Path} stopped holding batch").ExpectOne(Wait,
+            () => Read(source, Stream("remote"), n => { if (n == 4) Sys.Stop(victim); }, afterOpen: () =>
+            {
+                dying.ExpectMsg<MakeBatch>(Wait);
+                Sys.Stop(dying.Ref);
+            }));
         Same(expected, batches);
         Assert.Empty(Directory.GetFiles(BatchesDir));
     }
@@ -102,7 +111,7 @@ public sealed class DistributedLoaderTests() : TestKit("deepcluster.training.rem
         // Stale files of a killed run are removed when the stream opens.
         Directory.CreateDirectory(BatchesDir);
         File.WriteAllText(Path.Combine(BatchesDir, "old-0000003-1.batch"), "left by a killed run");
-        var batches = EventFilter.Warning(contains: "sent nothing for 2 s").ExpectOne(Wait, () => Read(source, Stream("remote")));
+        var batches = EventFilter.Warning(contains: $"{silent.Ref.Path} sent nothing for 2 s").ExpectOne(Wait, () => Read(source, Stream("remote")));
         Same(expected, batches);
         Assert.Equal(4, silent.ReceiveN(4).OfType<MakeBatch>().Count());   // it was given batches, then given up (2 s)
         Assert.Empty(Directory.GetFiles(BatchesDir));

@@ -305,6 +305,7 @@ public sealed class DistributedLoaderActor : ReceiveActor, IWithTimers
         if (run is not { } r) return;
         var now = DateTime.UtcNow;
         var late = r.Assigned.Values
+            .Where(a => !a.Worker.Equals(localMaker))   // this node's own: nobody else would make its batches sooner
             .Where(a => now - a.Since > timeout && now - r.LastHeard.GetValueOrDefault(a.Worker, a.Since) > timeout)
             .Select(a => a.Worker).Distinct().ToList();
         foreach (var w in late)
