@@ -117,7 +117,8 @@ public sealed class ClusterProcessTests : IDisposable
     /// <summary>
     /// A coordinator and two worker nodes: the feature pass is spread over the workers' ranges; one worker is SIGKILLed
     /// while it computes a range, which goes to the other once the cluster has downed the dead node. The epoch ends
-    /// with every row computed once: the same features, so the same losses as `train`.
+    /// with every row computed once: the same features, so the same losses as `train`. The training batches are made by
+    /// the surviving worker's loader worker (files on the shared folder), the same batches as `train`'s own loader.
     /// </summary>
     [Fact]
     public void AWorkerKilledDuringTheFeaturePassLeavesEveryRowComputedOnce()
@@ -146,6 +147,8 @@ public sealed class ClusterProcessTests : IDisposable
         Assert.Equal("finished", coordinator.WaitFor(id, "state", s => s == "finished", RunTimeout));
         var log = File.ReadAllText(new ExperimentFolder(Path.Combine(experiments, id)).LogPath);
         Assert.Contains("a feature worker stopped during images", log);
+        // The coordinator trains; the surviving worker node's loader worker made its batches (deepcluster.training.remote-loaders = auto).
+        Assert.Contains($"epoch 0: training batches are made by loader workers on {worker2.Address}", log);
 
         var exp = dir.File("reference");
         var (trainCode, output) = FinishedExperiment.Run(["train", .. flags, "--exp", exp]);

@@ -1,3 +1,4 @@
+using DeepCluster.Actors.DataLoading;
 using DeepCluster.Actors.Hosting;
 using DeepCluster.Core.Tests.Support;
 
@@ -27,6 +28,21 @@ public class HostConfigTests
         Assert.Equal("PinnedDispatcher", hocon.GetString("deepcluster.compute-dispatcher.type"));
         Assert.Equal("ERROR", hocon.GetString("akka.loglevel"));
         Assert.Equal("off", hocon.GetString("akka.log-dead-letters"));
+    }
+
+    [Theory]
+    [InlineData("on", RemoteLoaders.On)]
+    [InlineData("off", RemoteLoaders.Off)]
+    [InlineData("auto", RemoteLoaders.Auto)]
+    public void RemoteLoadersIsAutoOnOrOff(string value, RemoteLoaders expected)
+    {
+        using var dir = new TempDir();
+        var conf = dir.File("x.conf");
+        File.WriteAllText(conf, $"deepcluster.training.remote-loaders = {value}\n");
+        Assert.Equal(expected, HostConfig.Load(conf).Settings.RemoteLoadersMode);
+        File.WriteAllText(conf, "deepcluster.training.remote-loaders = sometimes\n");
+        Assert.Equal($"{conf}: deepcluster.training.remote-loaders = sometimes: expected one of auto, on, off.",
+                     Assert.Throws<InvalidDataException>(() => HostConfig.Load(conf)).Message);
     }
 
     [Theory]

@@ -101,7 +101,7 @@ public sealed class ExperimentEntity : ReceivePersistentActor, IWithTimers
         Command<LookForWorkers>(_ =>
         {
             if (pipeline is null || workersFor is null) return;
-            WorkerTopics.LookForWorkers(Context.System, workersFor.FeatureExtractor, workersFor.Clustering);
+            WorkerTopics.LookForWorkers(Context.System, workersFor.FeatureExtractor, workersFor.Clustering, workersFor.Batches);
             Timers.StartSingleTimer("look-for-workers", new LookForWorkers(), LookAgainEvery);
         });
         Command<ReceiveTimeout>(_ => { if (pipeline is null) Context.Parent.Tell(new Passivate(PoisonPill.Instance)); });

@@ -39,8 +39,10 @@ public sealed record HaltExperiment
 /// <summary>The experiment stopped at a safe point (after <see cref="HaltExperiment"/>): epoch, phase and, inside training, the iteration.</summary>
 public sealed record ExperimentHalted(int Epoch, Phase Phase, int? Iteration);
 
-/// <summary>The actors the experiment drives.</summary>
-public sealed record PipelineActors(IActorRef FeatureExtractor, IActorRef Clustering, IActorRef Sampler, IActorRef Trainer);
+/// <summary>The actors the experiment drives; <paramref name="Batches"/>: the trainer's batch source when loader workers
+/// may make its batches (<see cref="DataLoading.DistributedLoaderActor"/>, in a host), else null.</summary>
+public sealed record PipelineActors(IActorRef FeatureExtractor, IActorRef Clustering, IActorRef Sampler, IActorRef Trainer,
+                                    IActorRef? Batches = null);
 
 /// <summary>
 /// Owns the run: configuration, current epoch and phase, durable artefacts, metrics — persisted with

@@ -11,9 +11,22 @@ namespace DeepCluster.Actors.Hosting;
 /// <param name="RangeImages">Images per range of the feature pass, rounded up to whole batches (<c>deepcluster.features.range-images</c>).</param>
 /// <param name="LocalWorkers">Feature workers the pipeline starts in this process (<c>deepcluster.features.local-workers</c>).</param>
 /// <param name="LocalClusteringWorkers">k-means workers the pipeline starts in this process (<c>deepcluster.clustering.local-workers</c>).</param>
+/// <param name="RemoteLoaders">Whether loader workers of worker nodes make a host's training batches: auto, on or off (<c>deepcluster.training.remote-loaders</c>).</param>
+/// <param name="RemoteWindow">Batches loader workers make ahead of the one the trainer is due (<c>deepcluster.training.remote-window</c>).</param>
+/// <param name="RemoteTimeoutSeconds">How long a loader worker may hold a batch without a word before another makes it (<c>deepcluster.training.remote-timeout-seconds</c>).</param>
 public sealed record DeepClusterSettings(int PrefetchBatches, int PullWindow, long MaxImagePixels, int RangeImages = 2048, int LocalWorkers = 1,
-                                         int LocalClusteringWorkers = 1)
+                                         int LocalClusteringWorkers = 1, string RemoteLoaders = "auto", int RemoteWindow = 16,
+                                         int RemoteTimeoutSeconds = 120)
 {
+    /// <summary><see cref="RemoteLoaders"/> as the batch source reads it.</summary>
+    public DataLoading.RemoteLoaders RemoteLoadersMode => RemoteLoaders switch
+    {
+        "on" => DataLoading.RemoteLoaders.On,
+        "off" => DataLoading.RemoteLoaders.Off,
+        _ => DataLoading.RemoteLoaders.Auto,
+    };
+
+
     /// <summary>The shipped defaults (what config/deepcluster.conf says).</summary>
     public static DeepClusterSettings Default { get; } = new(3, 2, 89_478_485);
 
@@ -24,7 +37,10 @@ public sealed record DeepClusterSettings(int PrefetchBatches, int PullWindow, lo
         config.GetLong("deepcluster.data.max-image-pixels", Default.MaxImagePixels),
         config.GetInt("deepcluster.features.range-images", Default.RangeImages),
         config.GetInt("deepcluster.features.local-workers", Default.LocalWorkers),
-        config.GetInt("deepcluster.clustering.local-workers", Default.LocalClusteringWorkers));
+        config.GetInt("deepcluster.clustering.local-workers", Default.LocalClusteringWorkers),
+        config.GetString("deepcluster.training.remote-loaders", Default.RemoteLoaders),
+        config.GetInt("deepcluster.training.remote-window", Default.RemoteWindow),
+        config.GetInt("deepcluster.training.remote-timeout-seconds", Default.RemoteTimeoutSeconds));
 
     /// <summary>
     /// The keys these settings are read from: with <c>deepcluster.compute-dispatcher</c> and <see cref="JournalSettings.Keys"/>,
@@ -32,7 +48,8 @@ public sealed record DeepClusterSettings(int PrefetchBatches, int PullWindow, lo
     /// </summary>
     public static IReadOnlyList<string> Keys { get; } =
         ["deepcluster.loader.prefetch-batches", "deepcluster.loader.pull-window", "deepcluster.data.max-image-pixels",
-         "deepcluster.features.range-images", "deepcluster.features.local-workers", "deepcluster.clustering.local-workers"];
+         "deepcluster.features.range-images", "deepcluster.features.local-workers", "deepcluster.clustering.local-workers",
+         "deepcluster.training.remote-loaders", "deepcluster.training.remote-window", "deepcluster.training.remote-timeout-seconds"];
 
     /// <summary>The settings of the actor system this actor runs in.</summary>
     public static DeepClusterSettings Of(Akka.Actor.ActorSystem system) => From(system.Settings.Config);
@@ -59,6 +76,14 @@ public static class HostConfig
         ["deepcluster.features.range-images"] = 1 << 30,
         ["deepcluster.features.local-workers"] = 64,
         ["deepcluster.clustering.local-workers"] = 64,
+        ["deepcluster.training.remote-window"] = 1024,
+        ["deepcluster.training.remote-timeout-seconds"] = 86400,
+    };
+
+    /// <summary>Keys whose value is one of a few words.</summary>
+    static readonly Dictionary<string, string[]> Choices = new()
+    {
+        ["deepcluster.training.remote-loaders"] = ["auto", "on", "off"],
     };
 
     /// <summary>The dispatcher types Akka knows by short name.</summary>
@@ -171,6 +196,13 @@ public static class HostConfig
             var text = raw is null || raw.IsEmpty || raw.IsObject() || raw.IsArray() ? null : raw.GetString();
             if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v < 1 || v > max)
                 throw new InvalidDataException($"{file}: {key} = {text ?? "(none)"}: expected a whole number from 1 to {max}.");
+        }
+        foreach (var (key, words) in Choices)
+        {
+            var raw = config.HasPath(key) ? config.GetValue(key) : null;
+            var text = raw is null || raw.IsEmpty || raw.IsObject() || raw.IsArray() ? null : raw.GetString();
+            if (text is null || !words.Contains(text))
+                throw new InvalidDataException($"{file}: {key} = {text ?? "(none)"}: expected one of {string.Join(", ", words)}.");
         }
         var typeValue = config.HasPath(Dispatcher + ".type") ? config.GetValue(Dispatcher + ".type") : null;
         var type = typeValue is null || typeValue.IsEmpty || typeValue.IsObject() || typeValue.IsArray() ? null : typeValue.GetString();

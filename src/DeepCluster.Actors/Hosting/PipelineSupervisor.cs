@@ -7,7 +7,7 @@ namespace DeepCluster.Actors.Hosting;
 
 /// <summary>
 /// A pipeline actor threw an exception it did not handle: <paramref name="Actor"/> is its name (data-loader,
-/// feature-extractor, feature-worker-N, clustering, clustering-worker-N, pseudo-label-sampler, trainer), <paramref name="Error"/> the exception in one line.
+/// feature-extractor, feature-worker-N, clustering, clustering-worker-N, pseudo-label-sampler, trainer, batch-source), <paramref name="Error"/> the exception in one line.
 /// The actor has been restarted with fresh state; the work it was doing is lost, so the experiment fails the run.
 /// </summary>
 public sealed record PipelineActorFailed(string Actor, string Error);
@@ -61,11 +61,15 @@ public sealed class PipelineSupervisor : ReceiveActor
         var clustering = Context.ActorOf(props.Clustering().WithDispatcher(Compute), "clustering");
         for (var i = 0; localWorkers && i < DeepClusterSettings.Of(Context.System).LocalClusteringWorkers; i++)
             Context.ActorOf(props.ClusteringWorker(clustering).WithDispatcher(Compute), $"clustering-worker-{i}");
+        // In a host, the trainer's batches may be made by the loader workers of worker nodes (deepcluster.training.remote-loaders).
+        var batches = localWorkers || DeepClusterSettings.Of(Context.System).RemoteLoadersMode == DataLoading.RemoteLoaders.Off
+            ? null : Context.ActorOf(props.BatchSource(loader), "batch-source");
         var actors = new PipelineActors(
             features,
             clustering,
             Context.ActorOf(props.Sampler(), "pseudo-label-sampler"),
-            Context.ActorOf(props.Trainer(loader).WithDispatcher(Compute), "trainer"));
+            Context.ActorOf(props.Trainer(batches ?? loader).WithDispatcher(Compute), "trainer"),
+            batches);
         experiment = Context.ActorOf(experimentProps(actors), "experiment");
         Receive<GetExperiment>(_ => Sender.Tell(experiment));
         Receive<GetPipelineActors>(_ => Sender.Tell(actors));

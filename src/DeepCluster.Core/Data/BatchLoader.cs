@@ -32,6 +32,9 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
     public bool DropLast { get; }
     /// <summary>First batch an enumeration yields (0 = the whole epoch).</summary>
     public int StartBatch { get; }
+    /// <summary>The batch an enumeration stops before (null = the end of the epoch): with <see cref="StartBatch"/>, one run
+    /// of the epoch's batches, built exactly as in a whole-epoch enumeration (a loader on another node makes them).</summary>
+    public int? EndBatch { get; }
     /// <summary>Run seed for augmentation.</summary>
     public long Seed { get; }
     /// <summary>Epoch, mixed into augmentation seeds.</summary>
@@ -61,12 +64,15 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
     /// <param name="skipBadFiles">Skip samples that throw <see cref="ImageDecodeException"/> instead of failing.</param>
     /// <param name="startBatch">First batch to yield (resuming inside an epoch); earlier batches are never decoded and
     /// later ones get the same augmentation as in an uninterrupted run.</param>
+    /// <param name="endBatch">Batch to stop before (null: the epoch's end).</param>
     public BatchLoader(IImageDataset dataset, Compose transform, int[]? order, int batchSize, int workers = 2, int prefetch = 3,
                        bool dropLast = false, long seed = 0, int epoch = 0, int[]? labels = null, bool skipBadFiles = false,
-                       int startBatch = 0)
+                       int startBatch = 0, int? endBatch = null)
     {
         if (startBatch < 0) throw new ArgumentOutOfRangeException(nameof(startBatch), "start batch must be 0 or more");
+        if (endBatch < startBatch) throw new ArgumentOutOfRangeException(nameof(endBatch), "end batch must not be before the start batch");
         StartBatch = startBatch;
+        EndBatch = endBatch;
         _dataset = dataset ?? throw new ArgumentNullException(nameof(dataset));
         _transform = transform ?? throw new ArgumentNullException(nameof(transform));
         if (!transform.ProducesTensor) throw new ArgumentException("the transform must end in ToTensor (optionally Normalize)", nameof(transform));
@@ -92,7 +98,7 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
     {
         lock (_skipped) _skipped.Clear();
         _ahead = 0; _maxAhead = 0;
-        int batches = BatchCount, epoch = Epoch;
+        int batches = Math.Min(BatchCount, EndBatch ?? int.MaxValue), epoch = Epoch;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var token = cts.Token;
         // Backpressure: a worker takes a slot before building a batch and the slot comes back only when the consumer

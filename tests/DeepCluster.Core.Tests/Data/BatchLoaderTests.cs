@@ -81,6 +81,22 @@ public class BatchLoaderTests
     }
 
     [Fact]
+    public void ARunOfBatchesIsThoseBatchesOfTheWholeEpoch()
+    {
+        var ds = Images(40);
+        var order = Shuffled(40, 2);
+        var full = Collect(new BatchLoader(ds, Augment(), order, batchSize: 8, workers: 2, seed: 9, epoch: 1));
+        var run = Collect(new BatchLoader(ds, Augment(), order, batchSize: 8, workers: 2, seed: 9, epoch: 1, startBatch: 2, endBatch: 4));
+        Assert.Equal(2, run.Count);
+        for (int b = 0; b < run.Count; b++)
+        {
+            Assert.Equal(full[b + 2].Indices, run[b].Indices);
+            Assert.Equal(full[b + 2].Images, run[b].Images);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BatchLoader(ds, Augment(), order, batchSize: 8, startBatch: 3, endBatch: 2));
+    }
+
+    [Fact]
     public async Task DropLastPositionLabelsAndMultiCrop()
     {
         var ds = Images(10);
