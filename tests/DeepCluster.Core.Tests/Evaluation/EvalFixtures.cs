@@ -5,21 +5,21 @@ namespace DeepCluster.Core.Tests.Evaluation;
 /// <summary>Tiny labelled datasets, separable by construction, in the layouts the evaluations read.</summary>
 public static class EvalFixtures
 {
-    /// <summary>Class c of <paramref name="classes"/>: a bright square in quadrant c, on noise.</summary>
-    static byte[] Grey(int c, Random rng, int side = 28)
+    /// <summary>
+    /// Class c of <paramref name="classes"/>: a bright horizontal band, the c-th of <paramref name="classes"/> from the
+    /// top, on noise (unchanged by the horizontal flips of the training transforms).
+    /// </summary>
+    static byte[] Grey(int c, int classes, Random rng, int side = 28)
     {
         var px = new byte[side * side];
-        int h = side / 2, x0 = (c % 2) * h, y0 = (c / 2 % 2) * h;
+        int h = side / classes, y0 = c * h;
         for (int y = 0; y < side; y++)
             for (int x = 0; x < side; x++)
-            {
-                bool inside = x >= x0 && x < x0 + h && y >= y0 && y < y0 + h;
-                px[y * side + x] = (byte)Math.Clamp((inside ? 200 : 40) + rng.Next(-30, 31), 0, 255);
-            }
+                px[y * side + x] = (byte)Math.Clamp((y >= y0 && y < y0 + h ? 200 : 40) + rng.Next(-30, 31), 0, 255);
         return px;
     }
 
-    /// <summary>An ImageFolder root with train/ and val/, one class folder per class (PNG files), up to 4 classes.</summary>
+    /// <summary>An ImageFolder root with train/ and val/, one class folder per class (PNG files).</summary>
     public static void ImageFolder(string root, int classes = 3, int trainPerClass = 20, int valPerClass = 6, int seed = 1)
     {
         var rng = new Random(seed);
@@ -29,7 +29,7 @@ public static class EvalFixtures
                 var dir = Path.Combine(root, split, $"class{c}");
                 Directory.CreateDirectory(dir);
                 for (int i = 0; i < n; i++)
-                    ImageCodec.SavePng(RgbImage.FromGrey(28, 28, Grey(c, rng)), Path.Combine(dir, $"{i:D3}.png"));
+                    ImageCodec.SavePng(RgbImage.FromGrey(28, 28, Grey(c, classes, rng)), Path.Combine(dir, $"{i:D3}.png"));
             }
     }
 
@@ -48,7 +48,7 @@ public static class EvalFixtures
             {
                 int c = (i * 7 + 3) % classes;
                 labels[8 + i] = (byte)c;
-                Grey(c, rng).CopyTo(images, 16 + i * 784);
+                Grey(c, classes, rng).CopyTo(images, 16 + i * 784);
             }
             File.WriteAllBytes(Path.Combine(root, $"{split}-images-idx3-ubyte"), images);
             File.WriteAllBytes(Path.Combine(root, $"{split}-labels-idx1-ubyte"), labels);
