@@ -70,6 +70,8 @@ public sealed class LinearEvaluation
             IO.StateDictLoader.LoadInto(classifier, ck.StateDict, strict: true, folder.CheckpointPath);
             ck.Optimizer?.RestoreInto(optimizer);
             (start, best, bestEpoch) = (ck.Epoch, ck.BestPrec1, ck.BestEpoch);
+            // Killed between the checkpoint and publishing it as the best: publish it now.
+            if (bestEpoch == start - 1) IO.AtomicFile.Publish(folder.CheckpointPath, folder.BestPath);
         }
         var epochs = folder.KeepEpochsBefore(start);
         if (bestEpoch >= 0 && epochs.FirstOrDefault(e => e.Epoch == bestEpoch) is { } b) top5AtBest = b.Top5;
@@ -102,7 +104,7 @@ public sealed class LinearEvaluation
                 folder.Append(record);
                 ClassifierCheckpoint.Save(folder.CheckpointPath, epoch + 1, settings.Arch, settings.Conv, classifier, optimizer,
                                           top1, top5, best, bestEpoch);
-                if (bestEpoch == epoch) File.Copy(folder.CheckpointPath, folder.BestPath, overwrite: true);
+                if (bestEpoch == epoch) IO.AtomicFile.Publish(folder.CheckpointPath, folder.BestPath);   // checkpoints are replaced by rename, never in place
                 epochs.Add(record);
                 Say(observer, string.Create(CultureInfo.InvariantCulture,
                     $"epoch {epoch + 1}/{settings.Epochs}: train loss {trainLoss:F4} top-1 {trainTop1:F2} % | test loss {testLoss:F4} " +
