@@ -33,7 +33,7 @@ public class EvalVocCommandTests
         VocFixture.Build(dir.File("voc"), train: 24, val: 12, side: 32);
         var untrained = Run(Args(dir.File("voc"), dir.File("exp0"), 0));
         Assert.True(untrained.Code == 0, untrained.Err + untrained.Out);
-        var (code, stdout, err) = Run(Args(dir.File("voc"), dir.File("exp"), 60, "--fc6_8", "0", "--lr", "0.01"));
+        var (code, stdout, err) = Run(Args(dir.File("voc"), dir.File("exp"), 30, "--fc6_8", "0", "--lr", "0.01"));
         Assert.True(code == 0, err + stdout);
         var r = Results(dir.File("exp"));
         var before = Results(dir.File("exp0")).GetProperty("test_map").GetDouble();
@@ -41,17 +41,17 @@ public class EvalVocCommandTests
         // A class is present in a quarter of the images: random scores give an AP near 0.25-0.3.
         Assert.True(after > 0.6 && after > before + 0.2, $"mAP {before:F3} → {after:F3}\n{stdout}");
         Assert.Equal(20, r.GetProperty("test_ap").EnumerateObject().Count());
-        Assert.Equal(60, r.GetProperty("iterations").GetInt32());
+        Assert.Equal(30, r.GetProperty("iterations").GetInt32());
         Assert.Equal("all", r.GetProperty("mode").GetString());
         Assert.Equal((24, 12), (r.GetProperty("train_images").GetInt32(), r.GetProperty("test_images").GetInt32()));
-        Assert.StartsWith("alexnet_small VOC2007 train→val (all, 60 iterations): test mAP", File.ReadAllText(dir.File("exp/summary.txt")));
+        Assert.StartsWith("alexnet_small VOC2007 train→val (all, 30 iterations): test mAP", File.ReadAllText(dir.File("exp/summary.txt")));
         Assert.Contains("test mAP", stdout);
         var py = PythonPeer.Run("""
             import sys, torch
             ck = torch.load(sys.argv[1] + '/checkpoint.pth.tar')
             print(ck['iteration'], ck['arch'], ck['fc6_8'], tuple(ck['state_dict']['top_layer.weight'].shape), sorted(ck['optimizer']))
             """, dir.File("exp"));
-        Assert.Equal("60 alexnet_small False (20, 512) ['param_groups', 'state']", py.Trim());
+        Assert.Equal("30 alexnet_small False (20, 512) ['param_groups', 'state']", py.Trim());
     }
 
     [Fact]

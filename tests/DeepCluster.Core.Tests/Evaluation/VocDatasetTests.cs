@@ -85,3 +85,39 @@ public class VocDatasetTests
         Assert.Equal(loss.item<float>(), VocFineTuning.MaskedLoss(moved, labels).item<float>());
     }
 }
+
+public class VocFineTuningSetupTests
+{
+    public VocFineTuningSetupTests() => TorchRuntime.EnsureLoaded();
+
+    [Theory]
+    [InlineData(true, false, new[] { "classifier.1.weight", "classifier.1.bias", "classifier.4.weight", "classifier.4.bias", "top_layer.weight", "top_layer.bias" })]
+    [InlineData(true, true, null)]
+    [InlineData(false, false, null)]
+    public void FreezesWhatTheModeSaysAndReinitialisesTheFullyConnectedLayers(bool fc6To8, bool batchNorm, string[]? expected)
+    {
+        using var dir = new TempDir();
+        VocFixture.Build(dir.File("voc"), train: 2, val: 1, side: 12);
+        var data = Core.Evaluation.Voc.VocDataset.Open(dir.File("voc"), "train");
+        using var net = Core.Evaluation.EvaluatedModel.Load(null, "alexnet_small", false, 3, CPU);
+        var features = net.named_parameters().Where(p => p.name.StartsWith("features.")).ToDictionary(p => p.name, p => p.parameter.clone());
+        var settings = new VocEvalSettings(null, dir.File("voc"), "alexnet_small", Fc6To8: fc6To8, TrainBatchNorm: batchNorm);
+        var run = new VocFineTuning(net, data, data, settings, new VocEvalFolder(dir.File("exp")), CPU);
+        var names = net.named_parameters().ToDictionary(p => p.parameter.Handle, p => p.name);
+        var trained = run.TrainedParameters.Select(p => names[p.Handle]).ToList();
+        var fc = trained.Where(n => !n.StartsWith("features.")).ToList();
+        Assert.Equal(6, fc.Count);
+        if (expected is not null) Assert.Equal(expected.OrderBy(n => n), trained.OrderBy(n => n));
+        var bnNames = net.named_modules().Where(m => m.module is TorchSharp.Modules.BatchNorm2d)
+            .SelectMany(m => new[] { m.name + ".weight", m.name + ".bias" }).ToList();
+        if (fc6To8 && batchNorm) Assert.Equal(bnNames.Concat(fc).OrderBy(n => n), trained.OrderBy(n => n));
+        if (!fc6To8) Assert.Equal(net.named_parameters().Select(p => p.name).OrderBy(n => n), trained.OrderBy(n => n));
+        // The conv weights are the evaluated model's (the published script re-drew them when fine-tuning everything).
+        foreach (var (name, p) in net.named_parameters().Where(p => p.name.StartsWith("features.")))
+            Assert.True(p.eq(features[name]).all().item<bool>(), name);
+        var sd = net.state_dict();
+        foreach (var key in fc.Where(n => n.EndsWith(".bias"))) Assert.True(sd[key].eq(0.1f).all().item<bool>(), key);
+        foreach (var key in fc.Where(n => n.EndsWith(".weight")))
+            Assert.InRange(sd[key].std().item<float>(), 0.0095f, 0.0105f);
+    }
+}
