@@ -76,6 +76,41 @@ public class EvalVocCommandTests
         Assert.Contains("step_size 7, now 8", other.Err);
     }
 
+    /// <summary>
+    /// A released-format model (legacy serialization, <c>features.module.*</c> keys, no optimizer, Sobel, a 7-way
+    /// top_layer) is fine-tuned with its conv layers frozen: the checkpoint keeps its conv weights bit for bit and has a
+    /// new 20-way top layer.
+    /// </summary>
+    [Fact]
+    public void ReleasedModelFineTunesFc6To8WithItsConvLayersKept()
+    {
+        using var dir = new TempDir();
+        VocFixture.Build(dir.File("voc"), train: 8, val: 4, side: 30);
+        PythonPeer.Run(PythonModels.Preamble + """
+            torch.manual_seed(4)
+            m = ARCHS['alexnet_small'](sobel=True, out=7)
+            m.features = torch.nn.DataParallel(m.features)
+            torch.save({'epoch': 100, 'arch': 'alexnet_small', 'state_dict': m.state_dict()}, sys.argv[1] + '/released.pth',
+                       _use_new_zipfile_serialization=False)
+            """, dir.Path);
+        var exp = dir.File("exp");
+        var (code, stdout, err) = Run("eval-voc", "--vocdir", dir.File("voc"), "--model", dir.File("released.pth"), "--nit", "4",
+                                      "--eval_random_crops", "0", "--exp", exp, "--device", "cpu", "--workers", "2");
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("fine-tuning fc6-8 of alexnet_small", stdout);
+        var py = PythonPeer.Run("""
+            import sys, torch
+            d = sys.argv[1]
+            rel = torch.load(d + '/released.pth')['state_dict']
+            ck = torch.load(d + '/exp/checkpoint.pth.tar')['state_dict']
+            conv = [k for k in rel if k.startswith('features.module.')]
+            same = all(torch.equal(rel[k], ck[k.replace('features.module.', 'features.')]) for k in conv)
+            moved = not torch.equal(rel['classifier.1.weight'], ck['classifier.1.weight'])
+            print(len(conv) > 0, same, moved, tuple(ck['top_layer.weight'].shape), 'sobel.0.weight' in ck)
+            """, dir.Path);
+        Assert.Equal("True True True (20, 512) True", py.Trim());
+    }
+
     [Theory]
     [InlineData("no-test-split", "no aeroplane_val.txt (nor the files of 19 other classes)")]
     [InlineData("no-class", "no person_train.txt")]
