@@ -28,6 +28,7 @@ public static class Cli
         root.Subcommands.Add(ExperimentCommands.CreateStop());
         root.Subcommands.Add(LogsCommand.Create());
         root.Subcommands.Add(EvalLinearCommand.Create());
+        root.Subcommands.Add(EvalVocCommand.Create());
         // Further subcommands register here.
         return root;
     }

@@ -18,7 +18,7 @@ public abstract class EvalConsole : ILinearEvalObserver, IDisposable
     public virtual void Dispose() { }
 
     protected static string Describe(LinearEvalProgress p) =>
-        string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch + 1} {p.Phase.ToString().ToLowerInvariant(),-5}") +
+        (p.Label ?? string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch + 1} {p.Phase.ToString().ToLowerInvariant(),-5}")) +
         (p.ImagesPerSecond > 0 ? string.Create(CultureInfo.InvariantCulture, $" {p.ImagesPerSecond,7:F0} images/s") : "");
 
     sealed class Plain(TimeSpan interval) : EvalConsole

@@ -63,8 +63,9 @@ public sealed record LinearEvalEpoch
 /// <summary>Which pass of an epoch a progress report is about.</summary>
 public enum LinearEvalPhase { Train, Test }
 
-/// <summary>How far a pass is: <paramref name="Done"/> of <paramref name="Total"/> batches.</summary>
-public sealed record LinearEvalProgress(int Epoch, LinearEvalPhase Phase, int Done, int Total, double ImagesPerSecond);
+/// <summary>How far a pass is: <paramref name="Done"/> of <paramref name="Total"/> batches; <paramref name="Label"/>, when
+/// given, names the pass instead of its epoch and phase (VOC fine-tuning counts iterations, not epochs).</summary>
+public sealed record LinearEvalProgress(int Epoch, LinearEvalPhase Phase, int Done, int Total, double ImagesPerSecond, string? Label = null);
 
 /// <summary>Receives a linear evaluation's progress and log lines (the CLI draws bars or prints lines).</summary>
 public interface ILinearEvalObserver
