@@ -51,7 +51,7 @@ public sealed class FeatureRows : IDisposable
         using (var scope = NewDisposeScope())
         using (inference_mode())
         {
-            var x = tensor(batch.Images, batch.Shape).to(device);
+            var x = batch.ImagesTensor().to(device);        // a view of the batch's array (no copy)
             rows = model.Embed(x).to(CPU).contiguous().data<float>().ToArray();
         }
         skipped = expected - batch.Indices.Length;
