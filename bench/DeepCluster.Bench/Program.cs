@@ -9,6 +9,8 @@
 //     (the range-based feature pass with WORKERS local workers: FeaturePass.cs)
 //   dotnet run -c Release --project bench/DeepCluster.Bench -- kmeans ROWS DIM K WORKERS [NITER]
 //     (k-means over WORKERS in-process k-means workers beside the single-node clustering: KMeansBench.cs)
+//   dotnet run -c Release --project bench/DeepCluster.Bench -- overhead [ROUNDS] [IMAGES]
+//     (the feature pass and the training epoch on the protocol's data, bare loop vs inside the actors: Overhead.cs)
 //   dotnet run -c Release --project bench/DeepCluster.Bench -- loader DIR THREADS [EPOCH_IMAGES] [BATCH]
 //     (the 224² training loader on an ImageFolder of JPEGs, img/s: LoaderBench.cs; bench/loader/run.sh)
 //   dotnet run -c Release --project bench/DeepCluster.Bench -- pack DIR OUT [MAX_SIDE] | loader-pack PACK THREADS [EPOCH_IMAGES] [BATCH]
@@ -28,6 +30,7 @@ using static TorchSharp.torch;
 if (args.Length > 0 && args[0] == "pipeline") return await Pipeline.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "features") return await FeaturePass.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "kmeans") return await KMeansBench.RunAsync(args[1..]);
+if (args.Length > 0 && args[0] == "overhead") return await Overhead.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "loader") return LoaderBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "pack") return PackBench.Pack(args[1..]);
 if (args.Length > 0 && args[0] == "loader-pack") return PackBench.Loader(args[1..]);

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Compute alone, side by side: TorchSharp (ours, channels-last) vs Debian's PyTorch (published code's layout, and
 # channels-last) on alexnet_small with Sobel, batch 256, 2 threads; then both in bf16 (ours --precision bf16's
-# autocast vs torch.autocast('cpu', bfloat16), channels-last) where the CPU has native bf16.   bench/steps/run.sh [batches]
+# autocast vs torch.autocast('cpu', bfloat16), channels-last) where the CPU has native bf16.
+#   bench/steps/run.sh [batches] [pipeline-rounds]
+# With pipeline-rounds > 0, then the same steps inside the pipeline vs the bare loop on the protocol's data (fmnist-10k,
+# loader included), ABBA over the rounds, in one process: `dcbench overhead` (wall, CPU and page faults per batch).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 batches=${1:-30}
+rounds=${2:-0}
 "$root/deploy/deps.sh" bench
 dotnet build "$root/bench/DeepCluster.Bench" -c Release -o "$root/bench/out/steps" -nologo -v quiet -clp:ErrorsOnly
 ours=$("$root/bench/out/steps/dcbench" 2 "$batches")
@@ -29,4 +33,8 @@ if grep -qwE 'avx512_bf16|amx_bf16' /proc/cpuinfo; then
   done
 else
   echo "bf16: skipped, this CPU has no avx512_bf16 / amx_bf16"
+fi
+if [ "$rounds" -gt 0 ]; then
+  echo "pipeline vs bare loop (load $(cut -d' ' -f1-3 /proc/loadavg)):"
+  "$root/bench/out/steps/dcbench" overhead "$rounds" 10000 | sed 's/^/  /'
 fi

@@ -33,9 +33,12 @@ public sealed class DataLoaderActor : ReceiveActor
     readonly ILoggingAdapter log = Context.GetLogger();
     /// <summary>Batches decoded ahead of the consumer (<c>deepcluster.loader.prefetch-batches</c>).</summary>
     readonly int prefetch = Hosting.DeepClusterSettings.Of(Context.System).PrefetchBatches;
+    /// <summary>Where the decoders' image arrays come from; each goes to the consumer inside its batch message.</summary>
+    readonly BatchBufferPool pool;
 
-    public DataLoaderActor()
+    public DataLoaderActor(BatchBufferPool? pool = null)
     {
+        this.pool = pool ?? BatchBufferPool.Shared;
         Receive<OpenStream>(Open);
         Receive<PullBatches>(p =>
         {
@@ -48,7 +51,10 @@ public sealed class DataLoaderActor : ReceiveActor
         Receive<DescribeDataset>(Describe);
     }
 
-    public static Props Props() => Akka.Actor.Props.Create(() => new DataLoaderActor());
+    public static Props Props() => Akka.Actor.Props.Create(() => new DataLoaderActor(null));
+
+    /// <summary>A loader whose image arrays come from <paramref name="pool"/> (a test counts what is given back).</summary>
+    public static Props Props(BatchBufferPool pool) => Akka.Actor.Props.Create(() => new DataLoaderActor(pool));
 
     void Open(OpenStream msg)
     {
@@ -71,7 +77,7 @@ public sealed class DataLoaderActor : ReceiveActor
             var workers = Math.Clamp(msg.Workers, 1, Environment.ProcessorCount);
             var loader = new BatchLoader(dataset, transform, order, msg.BatchSize, workers: workers,
                 prefetch: prefetch, seed: msg.Seed, epoch: msg.Epoch, labels: labels, skipBadFiles: msg.Dataset.SkipBadFiles,
-                startBatch: msg.StartBatch);
+                startBatch: msg.StartBatch, pool: pool);
             var cts = new CancellationTokenSource();
             var s = new Stream(msg.StreamId, Sender, loader.GetAsyncEnumerator(cts.Token), cts)
             {
@@ -140,8 +146,11 @@ public sealed class DataLoaderActor : ReceiveActor
         }
         using (var b = f.Batch)
         {
-            s.Consumer.Tell(new BatchLoaded(s.Id, b.Number, b.Images.data<float>().ToArray(), b.Images.shape,
-                                            b.Labels.data<long>().ToArray(), b.Indices));
+            var shape = b.Images.shape;
+            var images = b.TakeImages();                    // the decoders' own array: no copy
+            // A consumer on another node gets the array serialised, at some later moment: it leaves the pool for good.
+            if (!s.Consumer.Path.Address.HasLocalScope) BatchBufferPool.Forget(images);
+            s.Consumer.Tell(new BatchLoaded(s.Id, b.Number, images, shape, b.Labels.data<long>().ToArray(), b.Indices));
         }
         s.Demand--;
         s.Remaining--;

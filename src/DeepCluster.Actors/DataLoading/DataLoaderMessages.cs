@@ -1,3 +1,6 @@
+using DeepCluster.Core.Data;
+using TorchSharp;
+
 namespace DeepCluster.Actors.DataLoading;
 
 /// <summary>Which dataset to read; resolved by the loader itself, so the message can cross machines.</summary>
@@ -29,9 +32,19 @@ public sealed record StreamOpened(string StreamId, int Samples, int Batches, int
 
 /// <summary>
 /// One batch: images as a flat float32 array of <paramref name="Shape"/> (N×3×H×W), labels and dataset indices.
-/// Plain arrays, so the message serialises when the consumer runs on another node.
+/// Plain arrays, so the message serialises when the consumer runs on another node. On one node the image array is the
+/// one the decoders wrote (rented from <see cref="BatchBufferPool"/>; no copy on the way): it belongs to the consumer,
+/// which computes on <see cref="ImagesTensor"/> and then calls <see cref="Release"/> (also for a batch it drops).
+/// Any float[] of the shape's size makes a valid message (Release then does nothing).
 /// </summary>
-public sealed record BatchLoaded(string StreamId, int Number, float[] Images, long[] Shape, long[] Labels, int[] Indices);
+public sealed record BatchLoaded(string StreamId, int Number, float[] Images, long[] Shape, long[] Labels, int[] Indices)
+{
+    /// <summary>A tensor of <see cref="Shape"/> over <see cref="Images"/> (no copy): dispose it before <see cref="Release"/>.</summary>
+    public torch.Tensor ImagesTensor() => BatchLoader.ImageView(Images, Shape);
+
+    /// <summary>Gives the image array back to the loader's pool; no tensor may view it any more. Safe to call twice.</summary>
+    public void Release() => BatchBufferPool.ReturnToOwner(Images);
+}
 
 /// <summary>All batches were delivered; <paramref name="Skipped"/> unreadable files were left out (with --skip-bad-files).</summary>
 public sealed record StreamCompleted(string StreamId, int Skipped);

@@ -57,7 +57,7 @@ public sealed class FeatureRows : IDisposable
         using (var scope = NewDisposeScope())
         using (inference_mode())
         {
-            var x = tensor(batch.Images, batch.Shape).to(device);
+            var x = batch.ImagesTensor().to(device);        // a view of the batch's array (no copy)
             Tensor h;
             using (Autocast.Enter(device, precision)) h = model.Embed(x);
             rows = h.to(float32).to(CPU).contiguous().data<float>().ToArray();

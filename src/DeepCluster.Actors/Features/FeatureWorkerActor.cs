@@ -58,6 +58,7 @@ public sealed class FeatureWorkerActor : ReceiveActor
         Receive<FeatureWorkersWanted>(w => w.Pass.Tell(new WorkerAvailable(Self, Started: false)));
         Receive<StreamOpened>(o => consumer.Accept(o, Self));
         Receive<BatchLoaded>(b => consumer.Owns(b.StreamId), OnBatch);
+        Receive<BatchLoaded>(b => b.Release());      // of a range abandoned since
         Receive<StreamCompleted>(c => consumer.Owns(c.StreamId), _ => Finish());
         Receive<StreamFailed>(f => consumer.Owns(f.StreamId), f => Fail(f.Error));
     }
@@ -84,6 +85,12 @@ public sealed class FeatureWorkerActor : ReceiveActor
     }
 
     void OnBatch(BatchLoaded b)
+    {
+        try { Compute(b); }
+        finally { b.Release(); }     // the batch's images go back to the loader's pool
+    }
+
+    void Compute(BatchLoaded b)
     {
         try
         {

@@ -83,6 +83,7 @@ public sealed class TrainerActor : ReceiveActor
         Receive<PauseTraining>(p => job?.Epoch == p.Epoch && consumer.StreamId is not null, _ => pauseRequested = true);
         Receive<StreamOpened>(o => consumer.Accept(o, Self));
         Receive<BatchLoaded>(b => consumer.Owns(b.StreamId), OnBatch);
+        Receive<BatchLoaded>(b => b.Release());      // of a stream closed since (a pause, a failure)
         Receive<StreamCompleted>(c => consumer.Owns(c.StreamId), _ => Finish());
         Receive<StreamFailed>(f => consumer.Owns(f.StreamId), f => Fail(f.Error));
     }
@@ -141,6 +142,12 @@ public sealed class TrainerActor : ReceiveActor
 
     void OnBatch(BatchLoaded b)
     {
+        try { Train(b); }
+        finally { b.Release(); }     // the batch's images go back to the loader's pool (no tensor views them any more)
+    }
+
+    void Train(BatchLoaded b)
+    {
         try
         {
             batchesPerEpoch = consumer.Opened!.Batches;
@@ -156,7 +163,7 @@ public sealed class TrainerActor : ReceiveActor
                 return;
             }
             float loss;
-            using (var x = tensor(b.Images, b.Shape))
+            using (var x = b.ImagesTensor())
             using (var y = tensor(b.Labels))
                 loss = trainer!.Step(x, y, TrainingSeeds.Dropout(job.Seed, job.Epoch, iteration));
             if (!float.IsFinite(loss))

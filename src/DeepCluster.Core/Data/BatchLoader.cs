@@ -20,6 +20,7 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
     readonly int[] _order;
     readonly int[]? _labels;
     readonly List<string> _skipped = new();
+    readonly BatchBufferPool _pool;
     int _ahead, _maxAhead;
 
     /// <summary>Samples per batch.</summary>
@@ -65,10 +66,13 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
     /// <param name="startBatch">First batch to yield (resuming inside an epoch); earlier batches are never decoded and
     /// later ones get the same augmentation as in an uninterrupted run.</param>
     /// <param name="endBatch">Batch to stop before (null: the epoch's end).</param>
+    /// <param name="pool">Where the image arrays are rented (each batch's image tensor is a view of one, given back
+    /// when the batch is disposed); null: <see cref="BatchBufferPool.Shared"/>.</param>
     public BatchLoader(IImageDataset dataset, Compose transform, int[]? order, int batchSize, int workers = 2, int prefetch = 3,
                        bool dropLast = false, long seed = 0, int epoch = 0, int[]? labels = null, bool skipBadFiles = false,
-                       int startBatch = 0, int? endBatch = null)
+                       int startBatch = 0, int? endBatch = null, BatchBufferPool? pool = null)
     {
+        _pool = pool ?? BatchBufferPool.Shared;
         if (startBatch < 0) throw new ArgumentOutOfRangeException(nameof(startBatch), "start batch must be 0 or more");
         if (endBatch < startBatch) throw new ArgumentOutOfRangeException(nameof(endBatch), "end batch must not be before the start batch");
         StartBatch = startBatch;
@@ -157,13 +161,26 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
         }
     }
 
-    /// <summary>Builds batch <paramref name="number"/>: decode, transform, assemble tensors.</summary>
+    /// <summary>
+    /// Builds batch <paramref name="number"/>: decodes and transforms each sample straight into a rented array, whose
+    /// view is the image tensor (no copy; the array goes back to the pool if the batch cannot be built).
+    /// </summary>
     Batch Build(int number, int epoch, CancellationToken token)
+    {
+        float[]? data = null;
+        try { return Assemble(number, epoch, token, ref data); }
+        catch
+        {
+            BatchBufferPool.ReturnToOwner(data);
+            throw;
+        }
+    }
+
+    Batch Assemble(int number, int epoch, CancellationToken token, ref float[]? data)
     {
         int start = number * BatchSize, end = Math.Min(start + BatchSize, _order.Length);
         var indices = new List<int>(end - start);
         var positions = new List<int>(end - start);
-        float[]? data = null;
         SampleShape shape = default;
         int skipped = 0;
         for (int p = start; p < end; p++)
@@ -183,7 +200,7 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
             {
                 crops = _transform.ApplyImages(image, SampleRng.For(Seed, epoch, p));
                 var s = _transform.ShapeOf(crops);
-                if (data == null) { shape = s; data = new float[(end - start) * shape.Length]; }
+                if (data == null) { shape = s; data = _pool.Rent((end - start) * shape.Length); }
                 else if (s != shape)
                     throw new InvalidOperationException($"transformed sample is {s}, the batch's first is {shape}; add a crop to the transform");
             }
@@ -201,9 +218,30 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
             labels[i] = _labels != null ? _labels[positions[i]] : _dataset.Labels?[indices[i]] ?? -1;
         long[] dims = shape.Crops == 1 ? [n, 3, shape.Height, shape.Width] : [n, shape.Crops, 3, shape.Height, shape.Width];
         if (n == 0) dims = [0, 3, 0, 0];
-        torch.Tensor images;
-        if (n == 0) images = torch.empty(dims, torch.float32);
-        else images = torch.tensor(n * shape.Length == data!.Length ? data : data.AsSpan(0, n * shape.Length).ToArray(), dims);
-        return new Batch(number, images, torch.tensor(labels), indices.ToArray(), positions.ToArray(), skipped);
+        if (n == 0)
+        {
+            BatchBufferPool.ReturnToOwner(data);
+            data = null;
+            return new Batch(number, torch.empty(dims, torch.float32), torch.tensor(labels), [], [], skipped);
+        }
+        if (n * shape.Length != data!.Length)
+        {
+            // samples were skipped (--skip-bad-files): the array of the shorter batch is one of its own length
+            var exact = _pool.Rent(n * shape.Length);
+            data.AsSpan(0, exact.Length).CopyTo(exact);
+            BatchBufferPool.ReturnToOwner(data);
+            data = exact;
+        }
+        var images = ImageView(data, dims);
+        var batch = new Batch(number, images, torch.tensor(labels), indices.ToArray(), positions.ToArray(), skipped, data);
+        data = null;                                        // the batch owns it now
+        return batch;
+    }
+
+    /// <summary>A tensor of shape <paramref name="dims"/> over <paramref name="data"/> (shared memory, no copy).</summary>
+    public static torch.Tensor ImageView(float[] data, long[] dims)
+    {
+        using var flat = torch.frombuffer(data, torch.float32);
+        return flat.view(dims);
     }
 }
