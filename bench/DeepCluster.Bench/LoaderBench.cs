@@ -39,6 +39,7 @@ static class LoaderBench
         var before = FusedSampler.Counts;
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         long allocated = GC.GetTotalAllocatedBytes();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         int n = 0;
         foreach (var b in new BatchLoader(folder, transform, order, batch, workers: threads, seed: 2))
@@ -48,10 +49,13 @@ static class LoaderBench
                 n += b.Count;
             }
         var seconds = clock.Elapsed.TotalSeconds;
+        var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         allocated = GC.GetTotalAllocatedBytes() - allocated;
         var after = FusedSampler.Counts;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"loader {threads} {n / seconds:F1} img/s ({n} images in {seconds:F2} s, batch {batch}, {warm} warm-up images, their channel means {means})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"cpu {n / cpuSeconds:F1} img per CPU-second ({cpuSeconds:F2} CPU-s, all threads of the process)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"timed pass: {allocated / (double)n / 1024:F1} KB allocated per image (the batch's float array and tensor included: " +
             $"{3 * 224 * 224 * 4 / 1024} KB), GCs gen0 {GC.CollectionCount(0) - gen0} gen1 {GC.CollectionCount(1) - gen1} gen2 {GC.CollectionCount(2) - gen2}; " +

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace DeepCluster.Core.Data;
 
 /// <summary>
@@ -109,6 +110,7 @@ public static partial class PilResampler
     const int Half = 1 << (ResampleCoefficients.PrecisionBits - 1);
 
     /// <summary>Output pixels [<paramref name="from"/>, <paramref name="to"/>) of every row, one multiply-add at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void HorizontalScalar(byte[] src, int stride, int start, int rows, ResampleCoefficients c, byte[] dst, int from, int to)
     {
         int[] bounds = c.Bounds, k = c.K;
@@ -133,6 +135,7 @@ public static partial class PilResampler
     }
 
     /// <summary>Bytes [<paramref name="from"/>, widthBytes) of every output row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void VerticalScalar(byte[] src, int stride, int colOffset, int rowOffset, int widthBytes, ResampleCoefficients c, byte[] dst, int from)
     {
         int[] bounds = c.Bounds, k = c.K;

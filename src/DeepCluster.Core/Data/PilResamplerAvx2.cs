@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -16,13 +17,20 @@ public static partial class PilResampler
     /// <summary>Runs the scalar passes on the calling thread (tests compare the two).</summary>
     internal static bool ScalarOnly { get => _scalarOnly; set => _scalarOnly = value; }
 
-    /// <summary>One output pixel per step: its taps' RGB(+1 byte) widened to four ints, multiplied by the tap, summed.</summary>
+    /// <summary>
+    /// Two output pixels per step, one per 128-bit lane: each tap's RGB(+1 byte) of both pixels widened to ints,
+    /// multiplied by the two pixels' taps (<see cref="ResampleCoefficients.Pairs"/>: 0 past a pixel's own taps, so both
+    /// run the longer count), summed; a last odd pixel, and pixels whose loads would pass the buffer's end, one at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void HorizontalAvx2(byte[] src, int stride, int start, int rows, ResampleCoefficients c, byte[] dst)
     {
         int kSize = c.KSize, outW = c.Count;
         var half = Vector128.Create(Half);
+        var half256 = Vector256.Create(Half);
+        const int bits = ResampleCoefficients.PrecisionBits;
         fixed (byte* s = src, d = dst)
-        fixed (int* bounds = c.Bounds, k = c.K)
+        fixed (int* bounds = c.Bounds, k = c.K, pairs = c.Pairs)
         {
             // A 4-byte load at the last pixel of the buffer would read past it: such pixels take the scalar pass.
             long lastLoad = src.Length - 4;
@@ -30,7 +38,28 @@ public static partial class PilResampler
             {
                 int rowBase = start + y * stride;
                 byte* o = d + y * outW * 3;
-                for (int xx = 0; xx < outW; xx++, o += 3)
+                int xx = 0;
+                for (; xx + 1 < outW; xx += 2, o += 6)
+                {
+                    int pa = rowBase + bounds[2 * xx] * 3, pb = rowBase + bounds[2 * xx + 2] * 3;
+                    int taps = Math.Max(bounds[2 * xx + 1], bounds[2 * xx + 3]);
+                    if (pb + (taps - 1) * 3L > lastLoad || pa + (taps - 1) * 3L > lastLoad) break;
+                    byte* a = s + pa, b = s + pb;
+                    int* w = pairs + xx / 2 * kSize * 8;
+                    var acc = half256;
+                    for (int t = 0; t < taps; t++, a += 3, b += 3, w += 8)
+                    {
+                        var v = Vector256.Create(Sse41.ConvertToVector128Int32(a), Sse41.ConvertToVector128Int32(b));
+                        acc = Avx2.Add(acc, Avx2.MultiplyLow(v, Avx.LoadVector256(w)));
+                    }
+                    acc = Avx2.ShiftRightArithmetic(acc, bits);
+                    var words = Avx2.PackSignedSaturate(acc, acc);
+                    var bytes = Avx2.PackUnsignedSaturate(words, words).AsUInt32();
+                    uint va = bytes.GetLower().ToScalar(), vb = bytes.GetUpper().ToScalar();
+                    o[0] = (byte)va; o[1] = (byte)(va >> 8); o[2] = (byte)(va >> 16);
+                    o[3] = (byte)vb; o[4] = (byte)(vb >> 8); o[5] = (byte)(vb >> 16);
+                }
+                for (; xx < outW; xx++, o += 3)
                 {
                     int xmin = bounds[2 * xx], taps = bounds[2 * xx + 1];
                     int p0 = rowBase + xmin * 3;
@@ -65,6 +94,7 @@ public static partial class PilResampler
     }
 
     /// <summary>32 bytes of an output row per step (four vectors of eight ints), then 8, then the scalar rest.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void VerticalAvx2(byte[] src, int stride, int colOffset, int rowOffset, int widthBytes, ResampleCoefficients c, byte[] dst)
     {
         int kSize = c.KSize;

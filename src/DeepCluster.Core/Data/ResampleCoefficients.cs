@@ -36,6 +36,29 @@ internal sealed class ResampleCoefficients
     /// <summary>Fixed-point taps, <see cref="KSize"/> per computed sample (unused ones are 0).</summary>
     public int[] K { get; }
 
+    int[]? _pairs;
+
+    /// <summary>
+    /// The taps of computed samples 2j and 2j+1 side by side for a 256-bit lane pair: entry <c>(j * KSize + t) * 8</c>
+    /// holds tap t of sample 2j four times, then tap t of sample 2j+1 four times (0 past a sample's taps). Built on first use.
+    /// </summary>
+    public int[] Pairs
+    {
+        get
+        {
+            if (_pairs != null) return _pairs;
+            var pairs = new int[Count / 2 * KSize * 8];
+            for (int j = 0; j < Count / 2; j++)
+                for (int t = 0; t < KSize; t++)
+                    for (int c = 0; c < 4; c++)
+                    {
+                        pairs[(j * KSize + t) * 8 + c] = K[2 * j * KSize + t];
+                        pairs[(j * KSize + t) * 8 + 4 + c] = K[(2 * j + 1) * KSize + t];
+                    }
+            return _pairs = pairs;
+        }
+    }
+
     /// <summary>Smallest and one past the largest source index any computed sample reads.</summary>
     public (int Min, int End) SourceRange
     {

@@ -57,19 +57,20 @@ public class ResamplerKernelTests(ITestOutputHelper output)
     public void VectorisedPassesAreFaster()
     {
         // RandomResizedCrop(224)'s typical work: boxes of a 500x375 image to 224x224. Reported, and the vector passes
-        // must beat the scalar ones clearly (they do ~5x where AVX2 exists; the machine may be busy, so only 1.5x is asserted).
+        // must beat the scalar ones clearly (several times where AVX2 exists; only 1.5x is asserted, the machine may be busy).
         if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported) return;
         var img = RandomImage(500, 375, 9);
         var boxes = new[] { (0, 0, 500, 375), (40, 30, 300, 260), (100, 50, 180, 150), (10, 10, 400, 330) };
-        double Time(bool scalar)
-        {
-            var clock = Stopwatch.StartNew();
-            for (int r = 0; r < 20; r++)
+        // The fastest of many short rounds, the two kinds interleaved: other work on the machine only ever adds time.
+        double s = double.MaxValue, v = double.MaxValue;
+        for (int round = 0; round < 60; round++)
+            foreach (var scalar in new[] { true, false })
+            {
+                var clock = Stopwatch.StartNew();
                 foreach (var (l, t, w, h) in boxes) Run(scalar, img, l, t, w, h, 224, 224, new CropBox(0, 0, 224, 224));
-            return clock.Elapsed.TotalMilliseconds / (20 * boxes.Length);
-        }
-        Time(true); Time(false);
-        double s = Time(true), v = Time(false);
+                double ms = clock.Elapsed.TotalMilliseconds / boxes.Length;
+                if (scalar) s = Math.Min(s, ms); else v = Math.Min(v, ms);
+            }
         output.WriteLine($"crop+resize to 224x224: scalar {s:F3} ms, vectorised {v:F3} ms ({s / v:F1}x)");
         Assert.True(v * 1.5 < s, $"vectorised {v:F3} ms vs scalar {s:F3} ms");
     }
