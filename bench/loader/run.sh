@@ -3,19 +3,21 @@
 # ImageFolder + DataLoader, on IMAGES natural-ish 500×375 JPEGs (q90), for each thread count. Per core = img/s ÷ threads;
 # each side also reports images per CPU-second of its timed pass (steadier than wall time on a shared machine).
 #   bench/loader/run.sh [IMAGES] [THREADS]      (IMAGES default 2000; THREADS default "1 2", or one count)
+#   SIZE=1024x768 makes (once) and uses images of that size instead of 500x375.
 #   SKIA=1 also runs ours with JPEGs through SkiaSharp; DEEPCLUSTER_JPEG_DCT_SCALING=on turns on DCT-domain scaling.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-IMAGES=${1:-2000}; THREADS=${2:-"1 2"}
+IMAGES=${1:-2000}; THREADS=${2:-"1 2"}; SIZE=${SIZE:-500x375}
 OUT=bench/out/loader; DATA="$OUT/images_$IMAGES"
+[ "$SIZE" = 500x375 ] || DATA="${DATA}_$SIZE"
 mkdir -p "$OUT"
 if [ ! -f "$DATA/.done" ]; then
   rm -rf "$DATA"
-  /usr/bin/python3 bench/loader/make_images.py "$DATA" "$IMAGES"
+  /usr/bin/python3 bench/loader/make_images.py "$DATA" "$IMAGES" 8 "$SIZE"
   touch "$DATA/.done"
 fi
 dotnet build bench/DeepCluster.Bench -c Release -o "$OUT/bin" -nologo -v quiet -clp:ErrorsOnly
-echo "$IMAGES JPEGs 500×375, $(du -sk "$DATA" | awk -v n="$IMAGES" '{printf "%.0f KB", $1 / n}') each on average; $(nproc) cores; $(uptime | sed 's/.*load/load/')"
+echo "$IMAGES JPEGs $SIZE, $(du -sk "$DATA" | awk -v n="$IMAGES" '{printf "%.0f KB", $1 / n}') each on average; $(nproc) cores; $(uptime | sed 's/.*load/load/')"
 for t in $THREADS; do
   ours=$("$OUT/bin/dcbench" loader "$DATA" "$t")
   skia=""

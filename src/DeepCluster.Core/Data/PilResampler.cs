@@ -66,7 +66,7 @@ public static partial class PilResampler
         }
         if (!needH)
         {
-            var vc = ResampleCoefficients.Get(regionH, y0, y1, outH, window.Top, window.Height);
+            var vc = ResampleCoefficients.Get(regionH, y0, y1, outH, window.Top, window.Height, axis: 1);
             Vertical(pixels, stride, (left + window.Left) * 3, top, winBytes, vc, dst);
             return;
         }
@@ -76,7 +76,7 @@ public static partial class PilResampler
             Horizontal(pixels, stride, (top + window.Top) * stride + left * 3, window.Height, hc, dst);
             return;
         }
-        var vk = ResampleCoefficients.Get(regionH, y0, y1, outH, window.Top, window.Height);
+        var vk = ResampleCoefficients.Get(regionH, y0, y1, outH, window.Top, window.Height, axis: 1);
         var (first, end) = vk.SourceRange;   // rows of the region the vertical pass reads: only those go through the horizontal pass
         int tmpBytes = winBytes * (end - first);
         var tmp = _tmp is { } t && t.Length >= tmpBytes ? t : new byte[tmpBytes];

@@ -5,38 +5,36 @@ namespace DeepCluster.Core.Data;
 /// the source span [<see cref="In0"/>, <see cref="In1"/>) of an axis <see cref="InSize"/> long is resampled to
 /// <see cref="OutSize"/> samples, of which only the <see cref="Count"/> starting at <see cref="First"/> are wanted
 /// (the rest of a centre crop is never computed; a sample's value does not depend on which others are).
-/// Fixed point with 22 fractional bits. Kept per thread, per key, by <see cref="Get"/>: a random crop's sizes repeat.
+/// Fixed point with 22 fractional bits, computed by <see cref="Get"/> into per-thread objects (no allocation per image).
 /// </summary>
 internal sealed class ResampleCoefficients
 {
     /// <summary>Fractional bits of the coefficients (Pillow's PRECISION_BITS).</summary>
     public const int PrecisionBits = 32 - 8 - 2;
 
-    /// <summary>Most entries a thread keeps; the cache is emptied when it would hold more.</summary>
-    const int CacheEntries = 2048;
-
-    [ThreadStatic] static Dictionary<(int, double, double, int, int, int), ResampleCoefficients>? _cache;
 
     /// <summary>Length of the source axis (taps are clamped to [0, InSize)).</summary>
-    public int InSize { get; }
+    public int InSize { get; private set; }
     /// <summary>Start of the resampled span, in source pixels.</summary>
-    public double In0 { get; }
+    public double In0 { get; private set; }
     /// <summary>End of the resampled span, in source pixels.</summary>
-    public double In1 { get; }
+    public double In1 { get; private set; }
     /// <summary>Samples the whole span resamples to.</summary>
-    public int OutSize { get; }
+    public int OutSize { get; private set; }
     /// <summary>First output sample computed.</summary>
-    public int First { get; }
+    public int First { get; private set; }
     /// <summary>Output samples computed.</summary>
-    public int Count { get; }
-    /// <summary>Taps reserved per output sample (<see cref="K"/> has <c>Count * KSize</c> entries).</summary>
-    public int KSize { get; }
-    /// <summary>Per computed sample: first source index, then the number of taps.</summary>
-    public int[] Bounds { get; }
+    public int Count { get; private set; }
+    /// <summary>Taps reserved per output sample (<see cref="K"/> has at least <c>Count * KSize</c> entries).</summary>
+    public int KSize { get; private set; }
+    /// <summary>Per computed sample: first source index, then the number of taps (at least <c>2 * Count</c> entries).</summary>
+    public int[] Bounds { get; private set; }
     /// <summary>Fixed-point taps, <see cref="KSize"/> per computed sample (unused ones are 0).</summary>
-    public int[] K { get; }
+    public int[] K { get; private set; }
 
-    int[]? _pairs;
+    int[] _pairs = [];
+    int _pairsFor = -1;   // the Fill the pairs were built for (-1: none since the last Fill)
+    int _fills;
 
     /// <summary>
     /// The taps of computed samples 2j and 2j+1 side by side for a 256-bit lane pair: entry <c>(j * KSize + t) * 8</c>
@@ -46,8 +44,8 @@ internal sealed class ResampleCoefficients
     {
         get
         {
-            if (_pairs != null) return _pairs;
-            var pairs = new int[Count / 2 * KSize * 8];
+            if (_pairsFor == _fills) return _pairs;
+            var pairs = _pairs.Length >= Count / 2 * KSize * 8 ? _pairs : new int[Count / 2 * KSize * 8];
             for (int j = 0; j < Count / 2; j++)
                 for (int t = 0; t < KSize; t++)
                     for (int c = 0; c < 4; c++)
@@ -55,6 +53,7 @@ internal sealed class ResampleCoefficients
                         pairs[(j * KSize + t) * 8 + c] = K[2 * j * KSize + t];
                         pairs[(j * KSize + t) * 8 + 4 + c] = K[(2 * j + 1) * KSize + t];
                     }
+            _pairsFor = _fills;
             return _pairs = pairs;
         }
     }
@@ -74,15 +73,20 @@ internal sealed class ResampleCoefficients
         }
     }
 
-    ResampleCoefficients(int inSize, double in0, double in1, int outSize, int first, int count)
+    ResampleCoefficients() { Bounds = []; K = []; }
+
+    /// <summary>Computes the coefficients for these arguments into this object, reusing its arrays when they are long enough.</summary>
+    void Fill(int inSize, double in0, double in1, int outSize, int first, int count)
     {
         InSize = inSize; In0 = in0; In1 = in1; OutSize = outSize; First = first; Count = count;
         double scale = (in1 - in0) / outSize;
         double filterScale = scale < 1.0 ? 1.0 : scale;
         double support = 1.0 * filterScale;
         KSize = (int)Math.Ceiling(support) * 2 + 1;
-        Bounds = new int[count * 2];
-        K = new int[count * KSize];
+        if (Bounds.Length < count * 2) Bounds = new int[count * 2];
+        if (K.Length < count * KSize) K = new int[count * KSize];
+        else Array.Clear(K, 0, count * KSize);
+        _fills++;
         Span<double> w = KSize <= 256 ? stackalloc double[KSize] : new double[KSize];
         for (int i = 0; i < count; i++)
         {
@@ -111,13 +115,19 @@ internal sealed class ResampleCoefficients
         }
     }
 
-    /// <summary>The coefficients for these arguments, from this thread's cache or computed (and cached).</summary>
-    public static ResampleCoefficients Get(int inSize, double in0, double in1, int outSize, int first, int count)
+    /// <summary>
+    /// The coefficients for these arguments, computed into this thread's object for <paramref name="axis"/> (0 or 1) and
+    /// valid until the next call for that axis; kept as they are when the arguments are those of the last call (a
+    /// resize of same-sized images, a fixed crop). Not cached per size: a random crop's sizes rarely repeat soon, a cache
+    /// of them grows to tens of MB per thread, and computing them costs about 1 % of a sample.
+    /// </summary>
+    public static ResampleCoefficients Get(int inSize, double in0, double in1, int outSize, int first, int count, int axis = 0)
     {
-        var cache = _cache ??= new();
-        var key = (inSize, in0, in1, outSize, first, count);
-        if (cache.TryGetValue(key, out var c)) return c;
-        if (cache.Count >= CacheEntries) cache.Clear();
-        return cache[key] = new ResampleCoefficients(inSize, in0, in1, outSize, first, count);
+        var c = (_scratch ??= [new(), new()])[axis];
+        if (c._fills == 0 || c.InSize != inSize || c.In0 != in0 || c.In1 != in1 || c.OutSize != outSize || c.First != first || c.Count != count)
+            c.Fill(inSize, in0, in1, outSize, first, count);
+        return c;
     }
+
+    [ThreadStatic] static ResampleCoefficients[]? _scratch;
 }

@@ -216,6 +216,15 @@ public class FusedSamplerTests
             Assert.True(worstMean <= 1.0, $"{name}: mean abs error {worstMean:F3} levels");
             Assert.True(worstMax <= 40, $"{name}: largest error {worstMax:F1} levels");
         }
+        // A DCT-scaled sample allocates no more than a full-size one (its coefficients are not cached but recomputed in place).
+        var sampler = FusedSampler.For(DeepClusterTransforms.Training(224), dctScaling: true)!;
+        var dest = new float[sampler.Shape.Length];
+        sampler.Write(folder, 0, SampleRng.For(9, 0, 0), dest);
+        long bytes = GC.GetAllocatedBytesForCurrentThread();
+        for (int s = 1; s <= 20; s++) sampler.Write(folder, 0, SampleRng.For(9, s, 0), dest);
+        double perImage = (GC.GetAllocatedBytesForCurrentThread() - bytes) / 20.0;
+        _output.WriteLine($"bytes allocated per DCT-scaled 1024x768 sample: {perImage:F0}");
+        Assert.True(perImage < 2048, $"{perImage:F0} bytes per DCT-scaled sample");
         var after = FusedSampler.Counts;
         _output.WriteLine($"scaled decodes: 1/2 {after.Half - before.Half}, 1/4 {after.Quarter - before.Quarter}, 1/8 {after.Eighth - before.Eighth}");
         Assert.True(after.Half > before.Half && after.Quarter > before.Quarter && after.Eighth > before.Eighth, "every reduction was used");
