@@ -11,7 +11,8 @@ namespace DeepCluster.Core.Data;
 /// by default). At most <c>prefetch</c> batches are being built or waiting at any time. Sample at position
 /// <c>p</c> of the list is augmented with <see cref="SampleRng.For"/>(seed, epoch, p), so the output depends
 /// only on (seed, epoch, order). A worker's error surfaces to the consumer at that batch's turn, naming the file.
-/// Enumerating again restarts the epoch.
+/// Enumerating again restarts the epoch. main.py's pipelines (RandomResizedCrop + flip, Resize + CenterCrop) run through
+/// <see cref="FusedSampler"/>: the same tensors, decoded and written straight into the batch array.
 /// </summary>
 public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
 {
