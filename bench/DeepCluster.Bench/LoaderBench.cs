@@ -2,7 +2,9 @@
 // ImageFolder of JPEGs: decode, RandomResizedCrop(224) (scale 0.08–1, ratio 3/4–4/3), horizontal flip, ToTensor and
 // Normalize (ImageNet mean/std) into float32 batches of BATCH×3×224×224, with THREADS decoding workers. A warm-up
 // batch runs first (JIT, Skia and the page cache); the timed pass then covers EPOCH_IMAGES images (default: the
-// folder). Prints `loader THREADS N img/s` (with the warm-up batch's per-channel means, to compare with the peer's) and a single-thread breakdown of where one image's time goes.
+// folder). Prints `loader THREADS N img/s` (with the warm-up batch's per-channel means, to compare with the peer's), the timed
+// pass's allocations, GCs and DCT-scaled decodes, a single-thread breakdown of where one image's time goes (step by step) and
+// the single-thread time of the fused path the loader takes.
 // bench/loader/run.sh runs it beside torchvision's DataLoader.
 using System.Diagnostics;
 using System.Globalization;
@@ -34,6 +36,10 @@ static class LoaderBench
                 means = string.Join(" ", m.data<float>().ToArray().Select(v => v.ToString("F3", CultureInfo.InvariantCulture)));
             }
 
+        var before = FusedSampler.Counts;
+        int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+        long allocated = GC.GetTotalAllocatedBytes();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         int n = 0;
         foreach (var b in new BatchLoader(folder, transform, order, batch, workers: threads, seed: 2))
@@ -43,10 +49,36 @@ static class LoaderBench
                 n += b.Count;
             }
         var seconds = clock.Elapsed.TotalSeconds;
+        var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        allocated = GC.GetTotalAllocatedBytes() - allocated;
+        var after = FusedSampler.Counts;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"loader {threads} {n / seconds:F1} img/s ({n} images in {seconds:F2} s, batch {batch}, {warm} warm-up images, their channel means {means})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"cpu {n / cpuSeconds:F1} img per CPU-second ({cpuSeconds:F2} CPU-s, all threads of the process)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"timed pass: {allocated / (double)n / 1024:F1} KB allocated per image (the batch's float array and tensor included: " +
+            $"{3 * 224 * 224 * 4 / 1024} KB), GCs gen0 {GC.CollectionCount(0) - gen0} gen1 {GC.CollectionCount(1) - gen1} gen2 {GC.CollectionCount(2) - gen2}; " +
+            $"fused path {after.Samples - before.Samples} images, {after.Jpegs - before.Jpegs} JPEGs decoded into reused buffers, " +
+            $"DCT-scaled (jpeg-dct-scaling {(JpegDctScaling.Enabled ? "on" : "off")}): 1/2 {after.Half - before.Half}, 1/4 {after.Quarter - before.Quarter}, 1/8 {after.Eighth - before.Eighth}"));
         Breakdown(folder, transform, Math.Min(256, folder.Count));
+        Fused(folder, transform, Math.Min(256, folder.Count));
         return 0;
+    }
+
+    /// <summary>One thread: the fused path (read, decode into reused buffers, crop+resize, flip+normalize into the sample's floats).</summary>
+    static void Fused(ImageFolder folder, Compose transform, int count)
+    {
+        var sampler = FusedSampler.For(transform) ?? throw new InvalidOperationException("the training pipeline is not fused");
+        var dest = new float[sampler.Shape.Length];
+        for (int i = 0; i < Math.Min(16, count); i++) sampler.Write(folder, i, SampleRng.For(4, 0, i), dest);   // buffers, coefficients
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++) sampler.Write(folder, i, SampleRng.For(3, 0, i), dest);
+        var ms = clock.Elapsed.TotalMilliseconds;
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"fused (1 thread, over {count}): {ms / count:F3} ms/image, {allocated / (double)count:F0} bytes allocated per image"));
     }
 
     /// <summary>One thread, sample by sample: read file, decode, crop+resize+flip, ToTensor+Normalize (ms per image).</summary>

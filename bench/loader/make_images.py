@@ -1,6 +1,8 @@
 """Writes an ImageFolder of natural-ish 500x375 JPEGs (quality 90) for bench/loader/run.sh.
 
-    /usr/bin/python3 make_images.py OUT_DIR IMAGES [CLASSES]
+    /usr/bin/python3 make_images.py OUT_DIR IMAGES [CLASSES] [WxH]
+
+WxH (default 500x375) sets the size, e.g. 1024x768 to see DCT-domain scaling apply.
 
 Each image: a smooth colour gradient, a few filled ellipses and rectangles, blurred a little, plus
 per-pixel noise and low-frequency texture, so the files are about as large as ImageNet's (~50-100 KB).
@@ -39,6 +41,9 @@ def make(rng):
 def main():
     out, n = sys.argv[1], int(sys.argv[2])
     classes = int(sys.argv[3]) if len(sys.argv) > 3 else 8
+    if len(sys.argv) > 4:
+        global W, H
+        W, H = (int(v) for v in sys.argv[4].split("x"))
     rng = np.random.default_rng(0)
     for i in range(n):
         d = os.path.join(out, f"class{i % classes:02d}")

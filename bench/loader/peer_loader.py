@@ -8,6 +8,7 @@ num_workers = THREADS. torch.set_num_threads(1). A warm-up batch over the first 
 page cache); the timed pass is one epoch over the folder, sequential order. Prints `peer THREADS N img/s`, then
 a one-thread breakdown of one image's time over the first 256 files (as `dcbench loader` does).
 """
+import resource
 import sys
 import time
 
@@ -38,15 +39,22 @@ def main():
         means = " ".join(f"{v:.3f}" for v in x.mean(dim=(0, 2, 3)).tolist())
         n_warm = len(x)
 
+    def cpu():   # this process and its reaped DataLoader workers, user + system
+        own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
     torch.manual_seed(2)
+    cpu0 = cpu()
     start = time.perf_counter()
     n = 0
     for x, _ in loader(dataset):
         assert x.shape[1:] == (3, 224, 224) and x.dtype == torch.float32, x.shape
         n += len(x)
     seconds = time.perf_counter() - start
+    cpu_seconds = cpu() - cpu0       # the workers have exited (and been reaped) when the epoch's iterator ends
     print(f"peer {threads} {n / seconds:.1f} img/s ({n} images in {seconds:.2f} s, batch {batch}, num_workers {workers}, "
           f"{n_warm} warm-up images, their channel means {means})")
+    print(f"cpu {n / cpu_seconds:.1f} img per CPU-second ({cpu_seconds:.2f} CPU-s, main process and workers)")
     breakdown(dataset, tra)
 
 

@@ -30,6 +30,19 @@ public class HostConfigTests
         Assert.Equal("off", hocon.GetString("akka.log-dead-letters"));
     }
 
+    [Fact]
+    public void JpegDctScalingIsOnOrOff()
+    {
+        using var dir = new TempDir();
+        var conf = dir.File("user.conf");
+        File.WriteAllText(conf, "deepcluster.data.jpeg-dct-scaling = on\n");
+        Assert.True(HostConfig.Load(conf).Settings.JpegDctScaling);
+        Assert.False(HostConfig.Load(null).Settings.JpegDctScaling);
+        File.WriteAllText(conf, "deepcluster.data.jpeg-dct-scaling = sometimes\n");
+        Assert.Equal($"{conf}: deepcluster.data.jpeg-dct-scaling = sometimes: expected on or off.",
+                     Assert.Throws<InvalidDataException>(() => HostConfig.Load(conf)).Message);
+    }
+
     [Theory]
     [InlineData("on", RemoteLoaders.On)]
     [InlineData("off", RemoteLoaders.Off)]

@@ -33,7 +33,7 @@ public static class ExperimentHost
     {
         var folder = new ExperimentFolder(config.Exp);
         var (hocon, settings) = HostConfig.Load(hoconPath, journal);
-        DeepCluster.Core.Data.ImageCodec.MaxImagePixels = settings.MaxImagePixels;
+        settings.ApplyToDecoding();
         var journalSettings = JournalSettings.From(hocon);
         if (restart) ExperimentPreflight.CheckServer(journalSettings);
         else ExperimentPreflight.Check(folder, config, journalSettings);

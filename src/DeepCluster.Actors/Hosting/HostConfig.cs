@@ -11,12 +11,13 @@ namespace DeepCluster.Actors.Hosting;
 /// <param name="RangeImages">Images per range of the feature pass, rounded up to whole batches (<c>deepcluster.features.range-images</c>).</param>
 /// <param name="LocalWorkers">Feature workers the pipeline starts in this process (<c>deepcluster.features.local-workers</c>).</param>
 /// <param name="LocalClusteringWorkers">k-means workers the pipeline starts in this process (<c>deepcluster.clustering.local-workers</c>).</param>
+/// <param name="JpegDctScaling">Decode large-enough JPEG crops at 1/2, 1/4 or 1/8 size (<c>deepcluster.data.jpeg-dct-scaling</c>; see <see cref="DeepCluster.Core.Data.JpegDctScaling"/>).</param>
 /// <param name="RemoteLoaders">Whether loader workers of worker nodes make a host's training batches: auto, on or off (<c>deepcluster.training.remote-loaders</c>).</param>
 /// <param name="RemoteWindow">Batches loader workers make ahead of the one the trainer is due (<c>deepcluster.training.remote-window</c>).</param>
 /// <param name="RemoteTimeoutSeconds">How long a loader worker may hold a batch without a word before another makes it (<c>deepcluster.training.remote-timeout-seconds</c>).</param>
 public sealed record DeepClusterSettings(int PrefetchBatches, int PullWindow, long MaxImagePixels, int RangeImages = 2048, int LocalWorkers = 1,
                                          int LocalClusteringWorkers = 1, string RemoteLoaders = "auto", int RemoteWindow = 16,
-                                         int RemoteTimeoutSeconds = 120)
+                                         int RemoteTimeoutSeconds = 120, bool JpegDctScaling = false)
 {
     /// <summary><see cref="RemoteLoaders"/> as the batch source reads it.</summary>
     public DataLoading.RemoteLoaders RemoteLoadersMode => RemoteLoaders switch
@@ -40,7 +41,18 @@ public sealed record DeepClusterSettings(int PrefetchBatches, int PullWindow, lo
         config.GetInt("deepcluster.clustering.local-workers", Default.LocalClusteringWorkers),
         config.GetString("deepcluster.training.remote-loaders", Default.RemoteLoaders),
         config.GetInt("deepcluster.training.remote-window", Default.RemoteWindow),
-        config.GetInt("deepcluster.training.remote-timeout-seconds", Default.RemoteTimeoutSeconds));
+        config.GetInt("deepcluster.training.remote-timeout-seconds", Default.RemoteTimeoutSeconds),
+        config.HasPath(DctScalingKey) ? DeepCluster.Core.Data.JpegDctScaling.Parse(config.GetString(DctScalingKey), DctScalingKey) : Default.JpegDctScaling);
+
+    /// <summary>The HOCON key of <see cref="JpegDctScaling"/>.</summary>
+    public const string DctScalingKey = "deepcluster.data.jpeg-dct-scaling";
+
+    /// <summary>Applies the process-wide decoding settings (<see cref="MaxImagePixels"/>, <see cref="JpegDctScaling"/>).</summary>
+    public void ApplyToDecoding()
+    {
+        DeepCluster.Core.Data.ImageCodec.MaxImagePixels = MaxImagePixels;
+        DeepCluster.Core.Data.JpegDctScaling.Enabled = JpegDctScaling;
+    }
 
     /// <summary>
     /// The keys these settings are read from: with <c>deepcluster.compute-dispatcher</c> and <see cref="JournalSettings.Keys"/>,
@@ -49,7 +61,7 @@ public sealed record DeepClusterSettings(int PrefetchBatches, int PullWindow, lo
     public static IReadOnlyList<string> Keys { get; } =
         ["deepcluster.loader.prefetch-batches", "deepcluster.loader.pull-window", "deepcluster.data.max-image-pixels",
          "deepcluster.features.range-images", "deepcluster.features.local-workers", "deepcluster.clustering.local-workers",
-         "deepcluster.training.remote-loaders", "deepcluster.training.remote-window", "deepcluster.training.remote-timeout-seconds"];
+         "deepcluster.training.remote-loaders", "deepcluster.training.remote-window", "deepcluster.training.remote-timeout-seconds", DctScalingKey];
 
     /// <summary>The settings of the actor system this actor runs in.</summary>
     public static DeepClusterSettings Of(Akka.Actor.ActorSystem system) => From(system.Settings.Config);
@@ -209,6 +221,10 @@ public static class HostConfig
         if (type is null || !(DispatcherTypes.Contains(type) || (type.Contains(',') && Type.GetType(type) is not null)))
             throw new InvalidDataException($"{file}: {Dispatcher}.type = {type ?? "(none)"}: expected one of {string.Join(", ", DispatcherTypes)} " +
                                            "or an assembly-qualified dispatcher type.");
+        var scaling = config.HasPath(DeepClusterSettings.DctScalingKey) ? config.GetValue(DeepClusterSettings.DctScalingKey) : null;
+        var scalingText = scaling is null || scaling.IsEmpty || scaling.IsObject() || scaling.IsArray() ? null : scaling.GetString();
+        if (scalingText?.Trim().ToLowerInvariant() is not ("on" or "off" or "true" or "false" or "yes" or "no"))
+            throw new InvalidDataException($"{file}: {DeepClusterSettings.DctScalingKey} = {scalingText ?? "(none)"}: expected on or off.");
         JournalSettings.Check(config, file);
     }
 }

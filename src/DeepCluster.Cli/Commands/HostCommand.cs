@@ -36,7 +36,7 @@ public static class HostCommand
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
             var file = pr.GetValue(config);
             var (hocon, settings) = HostConfig.Load(file, pr.GetValue(journal));
-            DeepCluster.Core.Data.ImageCodec.MaxImagePixels = settings.MaxImagePixels;
+            settings.ApplyToDecoding();
             var baseDir = file is null ? Environment.CurrentDirectory : Path.GetDirectoryName(Path.GetFullPath(file))!;
             var overrides = new HostOverrides(pr.GetValue(port), List(pr.GetValue(seeds)), List(pr.GetValue(roles)), pr.GetValue(journal),
                                               pr.GetValue(experiments), pr.GetValue(apiPort));

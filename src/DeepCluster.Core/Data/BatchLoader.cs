@@ -11,12 +11,14 @@ namespace DeepCluster.Core.Data;
 /// by default). At most <c>prefetch</c> batches are being built or waiting at any time. Sample at position
 /// <c>p</c> of the list is augmented with <see cref="SampleRng.For"/>(seed, epoch, p), so the output depends
 /// only on (seed, epoch, order). A worker's error surfaces to the consumer at that batch's turn, naming the file.
-/// Enumerating again restarts the epoch.
+/// Enumerating again restarts the epoch. main.py's pipelines (RandomResizedCrop + flip, Resize + CenterCrop) run through
+/// <see cref="FusedSampler"/>: the same tensors, decoded and written straight into the batch array.
 /// </summary>
 public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
 {
     readonly IImageDataset _dataset;
     readonly Compose _transform;
+    readonly FusedSampler? _fused;
     readonly int[] _order;
     readonly int[]? _labels;
     readonly List<string> _skipped = new();
@@ -89,6 +91,7 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
         if (workers <= 0) throw new ArgumentOutOfRangeException(nameof(workers), "need at least one worker");
         if (prefetch <= 0) throw new ArgumentOutOfRangeException(nameof(prefetch), "prefetch must be at least 1");
         _labels = labels;
+        _fused = FusedSampler.For(transform);
         BatchSize = batchSize; Workers = workers; Prefetch = prefetch; DropLast = dropLast;
         Seed = seed; Epoch = epoch; SkipBadFiles = skipBadFiles;
     }
@@ -187,6 +190,20 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
         {
             token.ThrowIfCancellationRequested();
             int index = _order[p];
+            if (_fused != null)   // main.py's pipelines: decoded and transformed straight into the batch buffer
+            {
+                data ??= new float[(end - start) * (shape = _fused.Shape).Length];
+                try { _fused.Write(_dataset, index, SampleRng.For(Seed, epoch, p), data.AsSpan(indices.Count * shape.Length, shape.Length)); }
+                catch (ImageDecodeException e) when (SkipBadFiles)
+                {
+                    lock (_skipped) _skipped.Add(e.Origin);
+                    skipped++;
+                    continue;
+                }
+                indices.Add(index);
+                positions.Add(p);
+                continue;
+            }
             RgbImage image;
             try { image = _dataset.Load(index); }
             catch (ImageDecodeException e) when (SkipBadFiles)

@@ -24,6 +24,19 @@ public interface IImageDataset
     /// <summary>Why each of <see cref="SkippedFiles"/> was left out, in the same order.</summary>
     IReadOnlyList<string> SkipReasons => [];
 
+    /// <summary>
+    /// The encoded bytes of sample <paramref name="index"/> when it is a JPEG file, read into <paramref name="buffer"/>
+    /// (grown when too small, else reused: no allocation per sample) as its first <paramref name="length"/> bytes, so the
+    /// loader can decode it straight into its own buffers, at a reduced size where it may (<see cref="JpegDctScaling"/>).
+    /// False when the sample is not a JPEG file or cannot be read here: the loader then calls <see cref="Load"/>, which
+    /// decodes it or says why not. The default reads nothing.
+    /// </summary>
+    bool TryReadJpeg(int index, ref byte[]? buffer, out int length)
+    {
+        length = 0;
+        return false;
+    }
+
     /// <summary>Where sample <paramref name="index"/> comes from (a path, or a file and record number), for messages.</summary>
     string Describe(int index);
 }

@@ -129,23 +129,35 @@ public static class ImageCodec
     /// </summary>
     static RgbImage? TryTurboJpeg(string path)
     {
+        var buffer = _encoded;
+        if (!TryReadJpegFile(path, ref buffer, out var length)) return null;
+        var image = TurboJpeg.TryDecode(buffer.AsSpan(0, length), path);
+        _encoded = buffer.Length > ThreadBufferBytes ? null : buffer;   // a huge file's buffer is not kept
+        return image;
+    }
+
+    /// <summary>
+    /// Reads <paramref name="path"/> into <paramref name="buffer"/> (grown when too small) when its first bytes say JPEG;
+    /// false, having read only those bytes, when they do not, or when the file cannot be read here.
+    /// </summary>
+    internal static bool TryReadJpegFile(string path, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] ref byte[]? buffer, out int length)
+    {
+        length = 0;
         try
         {
             using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
-            var length = RandomAccess.GetLength(file);
-            if (length < 3 || length > int.MaxValue / 2) return null;
+            var size = RandomAccess.GetLength(file);
+            if (size < 3 || size > int.MaxValue / 2) return false;
             Span<byte> head = stackalloc byte[3];   // a PNG or BMP is not read twice: only its first bytes here
-            if (RandomAccess.Read(file, head, 0) < 3 || !TurboJpeg.IsJpeg(head)) return null;
-            var buffer = _encoded;
-            if (buffer == null || buffer.Length < length) _encoded = buffer = new byte[Math.Max(length, 1 << 16)];
-            var span = buffer.AsSpan(0, (int)length);
+            if (RandomAccess.Read(file, head, 0) < 3 || !TurboJpeg.IsJpeg(head)) return false;
+            if (buffer == null || buffer.Length < size) buffer = new byte[Math.Max(size, 1 << 16)];
+            var span = buffer.AsSpan(0, (int)size);
             for (int read = 0, n; read < span.Length; read += n)
-                if ((n = RandomAccess.Read(file, span[read..], read)) == 0) return null;
-            var image = TurboJpeg.TryDecode(span, path);
-            if (buffer.Length > ThreadBufferBytes) _encoded = null;   // a huge file's buffer is not kept
-            return image;
+                if ((n = RandomAccess.Read(file, span[read..], read)) == 0) return false;
+            length = (int)size;
+            return true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     [ThreadStatic] static byte[]? _encoded;

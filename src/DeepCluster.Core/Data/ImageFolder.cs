@@ -79,6 +79,9 @@ public sealed class ImageFolder : IImageDataset
     public RgbImage Load(int index) => ImageCodec.Decode(_paths[index]);
 
     /// <inheritdoc/>
+    public bool TryReadJpeg(int index, ref byte[]? buffer, out int length) => ImageCodec.TryReadJpegFile(_paths[index], ref buffer, out length);
+
+    /// <inheritdoc/>
     public string Describe(int index) => _paths[index];
 
     /// <summary>True when <paramref name="fileName"/> ends with one of <see cref="Extensions"/>, ignoring case.</summary>

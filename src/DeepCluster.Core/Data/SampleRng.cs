@@ -11,6 +11,9 @@ public sealed class SampleRng
     /// <summary>A generator started from <paramref name="state"/>.</summary>
     public SampleRng(ulong state) => _state = state;
 
+    /// <summary>A generator that continues from where this one is now (this one is not advanced).</summary>
+    internal SampleRng Copy() => new(_state);
+
     /// <summary>The stream of sample <paramref name="key"/> in <paramref name="epoch"/> of a run seeded with <paramref name="seed"/>.</summary>
     public static SampleRng For(long seed, int epoch, long key)
     {

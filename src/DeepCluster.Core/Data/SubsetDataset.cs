@@ -32,6 +32,8 @@ public sealed class SubsetDataset : IImageDataset
     /// <inheritdoc/>
     public RgbImage Load(int index) => _inner.Load(_indices[index]);
     /// <inheritdoc/>
+    public bool TryReadJpeg(int index, ref byte[]? buffer, out int length) => _inner.TryReadJpeg(_indices[index], ref buffer, out length);
+    /// <inheritdoc/>
     public string Describe(int index) => _inner.Describe(_indices[index]);
 
     /// <summary>

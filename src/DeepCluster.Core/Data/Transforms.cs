@@ -46,6 +46,8 @@ public sealed class Compose
     public int Crops => _multi?.Crops ?? 1;
     /// <summary>True when the pipeline ends in ToTensor (and optionally Normalize), so tensors can be produced.</summary>
     public bool ProducesTensor => _table != null;
+    /// <summary>The fused ToTensor(+Normalize) lookup: float value of byte <c>v</c> in channel <c>c</c> is <c>Table[c][v]</c>; null without ToTensor.</summary>
+    internal float[][]? Table => _table;
 
     /// <summary>Builds the pipeline; throws <see cref="ArgumentException"/> when steps are out of order.</summary>
     public Compose(params ITransform[] steps)

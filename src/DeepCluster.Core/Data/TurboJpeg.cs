@@ -60,4 +60,38 @@ public static unsafe class TurboJpeg
             return new RgbImage(w, h, rgb);
         }
     }
+
+    /// <summary>The size the header of <paramref name="jpeg"/> claims; false when it is not a JPEG TurboJPEG can read.</summary>
+    public static bool TryReadHeader(ReadOnlySpan<byte> jpeg, out int width, out int height)
+    {
+        width = height = 0;
+        if (!Available || !IsJpeg(jpeg)) return false;
+        if (handle == IntPtr.Zero && (handle = tjInitDecompress()) == IntPtr.Zero) return false;
+        fixed (byte* src = jpeg)
+            return tjDecompressHeader3(handle, src, (nuint)jpeg.Length, out width, out height, out _, out _) == 0 && width > 0 && height > 0;
+    }
+
+    /// <summary>Size of a <paramref name="size"/>-pixel side decoded at 1/<paramref name="denominator"/> (TurboJPEG's TJSCALED).</summary>
+    public static int Scaled(int size, int denominator) => (size + denominator - 1) / denominator;
+
+    /// <summary>
+    /// Decodes <paramref name="jpeg"/> (whose header said <paramref name="width"/>x<paramref name="height"/>, already
+    /// checked against <see cref="ImageCodec.MaxImagePixels"/>) into <paramref name="buffer"/>, grown when too small, as
+    /// packed RGB rows of <c>Scaled(width, denominator)</c> pixels. <paramref name="denominator"/> 1 is PIL's decode;
+    /// 2, 4 or 8 decode at that fraction of the size in the DCT domain (libjpeg-turbo's scaled IDCT: not PIL's pixels).
+    /// False when TurboJPEG cannot decode the file cleanly.
+    /// </summary>
+    public static bool TryDecodeInto(ReadOnlySpan<byte> jpeg, int width, int height, int denominator, ref byte[]? buffer)
+    {
+        if (denominator is not (1 or 2 or 4 or 8)) throw new ArgumentOutOfRangeException(nameof(denominator), denominator, "1, 2, 4 or 8");
+        if (!Available || !IsJpeg(jpeg)) return false;
+        if (handle == IntPtr.Zero && (handle = tjInitDecompress()) == IntPtr.Zero) return false;
+        int w = Scaled(width, denominator), h = Scaled(height, denominator);
+        long bytes = (long)w * h * 3;
+        if (buffer == null || buffer.Length < bytes) buffer = new byte[bytes];
+        fixed (byte* src = jpeg)
+        fixed (byte* dst = buffer)
+            return tjDecompress2(handle, src, (nuint)jpeg.Length, dst, w, w * 3, h, PixelFormatRgb,
+                                 AccurateDct | StopOnWarning | LimitScans) == 0;
+    }
 }
