@@ -192,7 +192,7 @@ public sealed class BatchLoader : IAsyncEnumerable<Batch>, IEnumerable<Batch>
             int index = _order[p];
             if (_fused != null)   // main.py's pipelines: decoded and transformed straight into the batch buffer
             {
-                data ??= new float[(end - start) * (shape = _fused.Shape).Length];
+                data ??= _pool.Rent((end - start) * (shape = _fused.Shape).Length);
                 try { _fused.Write(_dataset, index, SampleRng.For(Seed, epoch, p), data.AsSpan(indices.Count * shape.Length, shape.Length)); }
                 catch (ImageDecodeException e) when (SkipBadFiles)
                 {
