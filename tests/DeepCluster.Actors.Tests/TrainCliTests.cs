@@ -19,13 +19,7 @@ public class TrainCliTests
 
     /// <summary>The CLI in this process, its console captured; <paramref name="pipeline"/> substitutes pipeline actors.</summary>
     internal static (int Code, string Out, string Err) Run(PipelineProps? pipeline, params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o); Console.SetError(e);
-        try { return (Cli.Cli.RunAsync(args, pipeline).GetAwaiter().GetResult(), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+        => CliInProcess.Run(() => Cli.Cli.RunAsync(args, pipeline));
 
     [Fact]
     public void ShortRunWritesThePublishedOutputsAndContinuesForMoreEpochs()

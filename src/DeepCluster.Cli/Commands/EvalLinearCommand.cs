@@ -52,13 +52,10 @@ public static class EvalLinearCommand
         {
             // Everything a user can get wrong is checked before anything is written.
             settings.Validate();
-            if (settings.Model is null && settings.Arch.Length == 0)
-                return Errors.Fail("--model or --arch: give a model file, or the architecture of a randomly initialised model.");
-            if (settings.Model is not null && sobel) return Errors.Fail("--sobel: only for a randomly initialised model (a --model file says whether it has Sobel).");
-            var dev = TorchRuntime.ResolveDevice(device);
-            TorchRuntime.FlushDenormals();
+            EvalModelFlags.Check(settings.Model, settings.Arch, sobel);
             var datasets = EvalDatasets.Open(settings.Data);
-            using var net = EvaluatedModel.Load(settings.Model, settings.Arch.Length > 0 ? settings.Arch : null, sobel, settings.Seed, dev);
+            var (net, dev) = EvalModelFlags.Load(settings.Model, settings.Arch, sobel, settings.Seed, device);
+            using var _ = net;
             settings = settings with { Arch = net.Arch };
             var layer = ProbeLayer.For(net.Arch, settings.Conv);
             var folder = new LinearEvalFolder(exp);

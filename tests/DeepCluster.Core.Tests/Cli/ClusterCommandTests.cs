@@ -13,13 +13,7 @@ public class ClusterCommandTests
     public ClusterCommandTests() => TorchRuntime.EnsureLoaded();
 
     static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o); Console.SetError(e);
-        try { return (DeepCluster.Cli.Cli.RunAsync(args).GetAwaiter().GetResult(), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+        => CliInProcess.Run(args);
 
     static string Features(TempDir dir, int n = 300, int d = 16)
     {

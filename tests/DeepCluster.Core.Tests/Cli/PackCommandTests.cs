@@ -9,13 +9,7 @@ namespace DeepCluster.Core.Tests.Cli;
 public class PackCommandTests
 {
     static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o); Console.SetError(e);
-        try { return (DeepCluster.Cli.Cli.RunAsync(args).GetAwaiter().GetResult(), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+        => CliInProcess.Run(args);
 
     static void AssertOneLineError((int Code, string Out, string Err) r, string expected)
     {
