@@ -31,48 +31,26 @@ public sealed class ClassifierCheckpoint : IDisposable
     public static void Save(string path, int nextEpoch, string arch, int conv, LinearClassifier classifier, SGD optimizer,
                             double prec1, double prec5, double bestPrec1, int bestEpoch)
     {
-        using var sgd = SgdState.Capture(optimizer);
-        using var scope = NewDisposeScope();
-        var sd = new Hashtable();
-        foreach (var (k, t) in classifier.state_dict()) sd[k] = t.detach().cpu().contiguous();
-        var root = new Hashtable
+        EvalCheckpointFile.Save(path, classifier, optimizer, new Hashtable
         {
-            ["epoch"] = nextEpoch, ["arch"] = arch, ["conv"] = conv, ["state_dict"] = sd, ["optimizer"] = sgd.ToPickle(),
+            ["epoch"] = nextEpoch, ["arch"] = arch, ["conv"] = conv,
             ["prec1"] = prec1, ["prec5"] = prec5, ["best_prec1"] = bestPrec1, ["best_epoch"] = bestEpoch,
-        };
-        AtomicFile.Write(path, s => TorchZipWriter.Write(s, root));
+        });
     }
 
     /// <summary>Reads a checkpoint written by <see cref="Save"/>.</summary>
     /// <exception cref="InvalidDataException">Unreadable, or not a linear classifier's checkpoint; names the file.</exception>
-    public static ClassifierCheckpoint Load(string path)
-    {
-        var root = NativeLifetime.LoadOwned(() => TorchPickle.Load(path));
-        if (root is not Hashtable h || !h.ContainsKey("state_dict") || !h.ContainsKey("conv"))
-            throw new InvalidDataException($"{path}: not a linear classifier checkpoint (expected 'epoch', 'conv', 'state_dict', 'optimizer').");
-        return TorchPickle.Guard(path, () =>
+    public static ClassifierCheckpoint Load(string path) =>
+        EvalCheckpointFile.Load(path, "linear classifier", ["epoch", "conv", "state_dict", "optimizer"], (h, sd, sgd) => new ClassifierCheckpoint
         {
-            var sd = StateDictLoader.ExtractStateDict(h, path, StateDictOptions.Default);
-            try
-            {
-                return new ClassifierCheckpoint
-                {
-                    Epoch = System.Convert.ToInt32(h["epoch"]),
-                    Arch = h["arch"] as string ?? "",
-                    Conv = System.Convert.ToInt32(h["conv"]),
-                    StateDict = sd,
-                    Optimizer = h["optimizer"] is null ? null : SgdState.FromPickle(h["optimizer"], path),
-                    Prec1 = Number(h["prec1"]), Prec5 = Number(h["prec5"]), BestPrec1 = Number(h["best_prec1"]),
-                    BestEpoch = h["best_epoch"] is null ? -1 : System.Convert.ToInt32(h["best_epoch"]),
-                };
-            }
-            catch
-            {
-                foreach (var t in sd.Values) t.Dispose();
-                throw;
-            }
+            Epoch = System.Convert.ToInt32(h["epoch"]),
+            Arch = h["arch"] as string ?? "",
+            Conv = System.Convert.ToInt32(h["conv"]),
+            StateDict = sd,
+            Optimizer = sgd,
+            Prec1 = Number(h["prec1"]), Prec5 = Number(h["prec5"]), BestPrec1 = Number(h["best_prec1"]),
+            BestEpoch = h["best_epoch"] is null ? -1 : System.Convert.ToInt32(h["best_epoch"]),
         });
-    }
 
     static double Number(object? o) => o is null ? 0 : System.Convert.ToDouble(o);
 
