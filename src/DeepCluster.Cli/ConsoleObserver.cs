@@ -53,58 +53,13 @@ public abstract class ConsoleObserver : IExperimentObserver, IDisposable
     /// </summary>
     sealed class LiveObserver : ConsoleObserver
     {
-        readonly Dictionary<(int, Phase), ProgressTask> tasks = new();
-        readonly object gate = new();
-        TaskCompletionSource? stop;
-        Task? display;
-        ProgressContext? context;
+        readonly LiveBars<(int, Phase)> bars = new();
 
-        public override void OnProgress(PhaseProgress p)
-        {
-            lock (gate)
-            {
-                if (context is null) Open();
-                if (!tasks.TryGetValue((p.Epoch, p.Phase), out var task))
-                    tasks[(p.Epoch, p.Phase)] = task = context!.AddTask(Markup.Escape(Describe(p)), maxValue: Math.Max(1, p.Total));
-                task.MaxValue = Math.Max(1, p.Total);
-                task.Value = p.Done;
-                task.Description = Markup.Escape(Describe(p));
-                if (p.Done >= p.Total) task.StopTask();
-            }
-        }
+        public override void OnProgress(PhaseProgress p) => bars.Update((p.Epoch, p.Phase), Describe(p), p.Done, p.Total);
 
-        public override void OnLog(string line)
-        {
-            lock (gate)
-            {
-                Close();
-                AnsiConsole.MarkupLine(Markup.Escape(line));
-            }
-        }
+        public override void OnLog(string line) => bars.Log(line);
 
-        void Open()
-        {
-            var ready = new TaskCompletionSource();
-            stop = new TaskCompletionSource();
-            var until = stop.Task;
-            display = AnsiConsole.Progress()
-                .AutoClear(false)
-                .HideCompleted(false)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
-                         new RemainingTimeColumn(), new SpinnerColumn())
-                .StartAsync(async ctx => { context = ctx; ready.TrySetResult(); await until; });
-            ready.Task.Wait(TimeSpan.FromSeconds(5));
-        }
-
-        void Close()
-        {
-            if (display is null) return;
-            stop!.TrySetResult();
-            display.Wait(TimeSpan.FromSeconds(5));
-            display = null; context = null; tasks.Clear();
-        }
-
-        public override void Finish() { lock (gate) Close(); }
+        public override void Finish() => bars.Dispose();
 
         public override void Dispose() => Finish();
     }
