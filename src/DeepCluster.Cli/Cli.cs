@@ -29,6 +29,7 @@ public static class Cli
         root.Subcommands.Add(LogsCommand.Create());
         root.Subcommands.Add(EvalLinearCommand.Create());
         root.Subcommands.Add(EvalVocCommand.Create());
+        root.Subcommands.Add(EvalRetrievalCommand.Create());
         // Further subcommands register here.
         return root;
     }

@@ -90,8 +90,11 @@ public sealed class PcaMatrix : IDisposable
     /// <param name="covariance">Covariance (divided by N), [d_in, d_in] (decomposed in float64).</param>
     /// <param name="outputDim">Output dimension, 1..d_in.</param>
     /// <param name="eigenPower">Exponent of the eigenvalues (-0.5 whitens).</param>
+    /// <param name="relativeEigenFloor">Smallest eigenvalue used for scaling, relative to the largest one
+    /// (default <see cref="RelativeEigenFloor"/>; the published <c>eval_retrieval.py</c> PCA uses 1e-5).</param>
     /// <exception cref="ArgumentException">outputDim out of range, or the covariance is zero.</exception>
-    public static PcaMatrix FromCovariance(Tensor mean, Tensor covariance, int outputDim, double eigenPower = -0.5)
+    public static PcaMatrix FromCovariance(Tensor mean, Tensor covariance, int outputDim, double eigenPower = -0.5,
+                                           double relativeEigenFloor = RelativeEigenFloor)
     {
         long dIn = covariance.shape[0];
         if (outputDim < 1 || outputDim > dIn)
@@ -108,7 +111,7 @@ public sealed class PcaMatrix : IDisposable
         var eigenvalues = eig.cpu().data<double>().ToArray();
         double top = eigenvalues[0];
         if (!(top > 0)) throw new ArgumentException("PCA: the features have zero variance (all rows identical).", nameof(covariance));
-        var scale = eig.clamp_min(top * RelativeEigenFloor).pow(eigenPower);
+        var scale = eig.clamp_min(top * relativeEigenFloor).pow(eigenPower);
         var matrix = (vecs * scale.unsqueeze(1)).to_type(ScalarType.Float32).contiguous();
         var pca = new PcaMatrix(mean32.MoveToOuterDisposeScope(), matrix.MoveToOuterDisposeScope(), eigenvalues, eigenPower);
         pca.Bias.MoveToOuterDisposeScope();

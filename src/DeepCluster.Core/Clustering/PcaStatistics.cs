@@ -121,11 +121,11 @@ public sealed class PcaStatistics : IDisposable
     /// The <see cref="PcaMatrix"/> of these rows: equal to <see cref="PcaMatrix.Train"/> on the whole matrix, up to float rounding.
     /// </summary>
     /// <exception cref="ArgumentException">Fewer than 2 rows, outputDim out of range, or zero variance.</exception>
-    public PcaMatrix Fit(int outputDim, double eigenPower = -0.5)
+    public PcaMatrix Fit(int outputDim, double eigenPower = -0.5, double relativeEigenFloor = PcaMatrix.RelativeEigenFloor)
     {
         if (Count < 2) throw new ArgumentException($"PCA needs at least 2 rows, got {Count}.");
         using var cov = Covariance();
-        return PcaMatrix.FromCovariance(Mean, cov, outputDim, eigenPower);
+        return PcaMatrix.FromCovariance(Mean, cov, outputDim, eigenPower, relativeEigenFloor);
     }
 
     /// <summary>Writes the statistics as a float64 .npy [D + 2, D]: row 0 holds the count, row 1 the mean, then the scatter.</summary>
