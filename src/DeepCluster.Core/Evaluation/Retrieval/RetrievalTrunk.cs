@@ -34,7 +34,7 @@ public sealed class RetrievalTrunk
         foreach (var p in model.parameters()) p.requires_grad = false;
     }
 
-    /// <summary>The feature map [1, C, h, w] of one normalised image [1, 3, H, W].</summary>
+    /// <summary>The feature map [1, C, h, w] of one normalised image [1, 3, H, W] (which stays the caller's).</summary>
     public Tensor Forward(Tensor image)
     {
         using var noGrad = no_grad();
@@ -42,7 +42,13 @@ public sealed class RetrievalTrunk
         model.eval();
         var x = image.ToChannelsLast();
         if (sobel is not null) x = sobel.forward(x);
-        foreach (var layer in layers) x = layer.forward(x);
+        foreach (var layer in layers)
+        {
+            // Each activation is freed as soon as the next exists: a 1024-pixel VGG16 pass holds one or two maps, not all 30.
+            var next = layer.forward(x);
+            if (!ReferenceEquals(next, x) && !ReferenceEquals(x, image)) x.Dispose();
+            x = next;
+        }
         return x.contiguous().MoveToOuterDisposeScope();
     }
 }
