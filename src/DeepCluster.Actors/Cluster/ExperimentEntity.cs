@@ -86,6 +86,7 @@ public sealed class ExperimentEntity : ReceivePersistentActor, IWithTimers
         Command<ControlExperiment>(Control);
         Command<PhaseProgress>(p =>
         {
+            if (!control.ShouldRun && control.State != RunStates.Pausing) return;   // a late report of a run at its end
             if (progress is { } last && last.Epoch != p.Epoch) phaseNodes.Clear();
             progress = p;
             halted = null;
@@ -222,6 +223,8 @@ public sealed class ExperimentEntity : ReceivePersistentActor, IWithTimers
         Persist(new RunStateChanged(state, detail, DateTimeOffset.UtcNow), e =>
         {
             Apply(e);
+            progress = null;   // the run's last phase is over: status says "done" (or the failure) from now on
+            halted = null;
             if (detail is not null) Say($"failed: {detail}");
             StopPipeline();
         });
