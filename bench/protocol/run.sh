@@ -5,6 +5,8 @@
 # EPOCHS defaults to 15 (the protocol's run). ROUNDS = 1 runs ours then the peer; ROUNDS = 2 runs ours, peer, peer,
 # ours (ABBA), so that a machine whose speed drifts during the hour weighs on both sides alike; the ratio is then
 # taken over the sums of both runs of each.
+# PRECISION=bf16 runs ours with --precision bf16 (convolutions and linear layers in bf16: only on a CPU with native
+# bf16, avx512_bf16 or amx_bf16); the peer stays in fp32, as the published code runs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 epochs=${1:-15}
@@ -14,7 +16,7 @@ out="$root/bench/out/protocol"; rm -rf "$out"; mkdir -p "$out"
 "$root/deploy/deps.sh" bench
 dotnet build "$root/src/DeepCluster.Cli/DeepCluster.Cli.csproj" -c Release -o "$out/app" -nologo -v quiet -clp:ErrorsOnly
 data=/usr/share/datasets/fashion-mnist
-args=(--sobel --k 100 --epochs "$epochs" --batch 256 --lr 0.05 --wd -5 --momentum 0.9 --reassign 1 --seed 31 --workers 2)
+args=(--sobel --k 100 --epochs "$epochs" --batch 256 --lr 0.05 --wd -5 --momentum 0.9 --reassign 1 --seed 31 --workers 2 --precision "${PRECISION:-fp32}")
 
 declare -A runs=([ours]=0 [peer]=0)
 for who in "${order[@]}"; do
