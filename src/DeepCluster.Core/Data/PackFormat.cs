@@ -48,6 +48,9 @@ public static class PackFormat
     /// <summary>The format version this build writes and reads.</summary>
     public const int Version = 1;
 
+    /// <summary>The file name ending the commands look for (an eval's <c>train.dcpack</c> / <c>val.dcpack</c>).</summary>
+    public const string Extension = ".dcpack";
+
     /// <summary>Bytes of the header.</summary>
     public const int HeaderBytes = 64;
 

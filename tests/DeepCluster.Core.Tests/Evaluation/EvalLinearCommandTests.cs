@@ -44,6 +44,39 @@ public class EvalLinearCommandTests
                      py.Trim());
     }
 
+    /// <summary>train.dcpack and val.dcpack of `deepcluster pack` stand for train/ and val/: the same run, to the digit.</summary>
+    [Fact]
+    public void PacksOfTheSplitsGiveTheRunOfTheirFolders()
+    {
+        using var dir = new TempDir();
+        var folders = dir.File("folders");
+        EvalFixtures.ImageFolder(folders, trainPerClass: 8, valPerClass: 4);
+        var packs = dir.File("packs");
+        Directory.CreateDirectory(packs);
+        foreach (var split in new[] { "train", "val" })
+        {
+            var (packCode, packOut, packErr) = Run("pack", Path.Combine(folders, split), Path.Combine(packs, split + ".dcpack"));
+            Assert.True(packCode == 0, packErr + packOut);
+        }
+        string[] Flags(string data, string exp) =>
+            ["eval-linear", "--data", data, "--arch", "alexnet_small", "--conv", "3", "--epochs", "2", "--batch_size", "8",
+             "--workers", "2", "--exp", exp, "--device", "cpu"];
+        var (code, stdout, err) = Run(Flags(folders, dir.File("exp-folders")));
+        Assert.True(code == 0, err + stdout);
+        (code, stdout, err) = Run(Flags(packs, dir.File("exp-packs")));
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal(File.ReadAllLines(Path.Combine(dir.File("exp-folders"), "metrics.jsonl")).Select(WithoutTimes),
+                     File.ReadAllLines(Path.Combine(dir.File("exp-packs"), "metrics.jsonl")).Select(WithoutTimes));
+    }
+
+    /// <summary>A metrics line without its wall-clock fields (seconds, images/s), which differ between any two runs.</summary>
+    static string WithoutTimes(string line)
+    {
+        var o = System.Text.Json.Nodes.JsonNode.Parse(line)!.AsObject();
+        foreach (var key in o.Select(kv => kv.Key).Where(k => k.Contains("second") || k.Contains("time")).ToList()) o.Remove(key);
+        return o.ToJsonString();
+    }
+
     [Fact]
     public void IdxWithTenCropsReachesHighAccuracy()
     {
