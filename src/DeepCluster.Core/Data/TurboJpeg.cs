@@ -23,6 +23,7 @@ public static unsafe class TurboJpeg
                                                                out int subsampling, out int colorspace);
     [DllImport(Library)] static extern int tjDecompress2(IntPtr handle, byte* jpeg, nuint size, byte* dst, int width, int pitch,
                                                          int height, int pixelFormat, int flags);
+    [DllImport(Library)] static extern int tjDestroy(IntPtr handle);
 
     static readonly Lazy<bool> Loaded = new(() =>
     {
@@ -33,8 +34,20 @@ public static unsafe class TurboJpeg
     /// <summary>Whether libturbojpeg is installed (and not turned off with <c>DEEPCLUSTER_JPEG=skia</c>).</summary>
     public static bool Available => Loaded.Value;
 
-    /// <summary>One decompressor per thread (a TurboJPEG handle is not thread-safe), kept for the thread's life.</summary>
+    /// <summary>
+    /// One decompressor per thread (a TurboJPEG handle is not thread-safe), kept until a call on it fails: after some
+    /// corrupt headers (a second SOI marker, for one) libjpeg-turbo 2.1 leaves the handle refusing every later file, which
+    /// would send every later JPEG of the thread to SkiaSharp (other pixels). <see cref="Drop"/> throws it away instead.
+    /// </summary>
     [ThreadStatic] static IntPtr handle;
+
+    /// <summary>Destroys this thread's handle after a failed call (the next call makes a new one); returns false.</summary>
+    static bool Drop()
+    {
+        if (handle != IntPtr.Zero) tjDestroy(handle);
+        handle = IntPtr.Zero;
+        return false;
+    }
 
     /// <summary>Whether <paramref name="head"/> starts like a JPEG file (SOI marker).</summary>
     public static bool IsJpeg(ReadOnlySpan<byte> head) => head.Length >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF;
@@ -50,13 +63,19 @@ public static unsafe class TurboJpeg
         fixed (byte* src = jpeg)
         {
             if (tjDecompressHeader3(handle, src, (nuint)jpeg.Length, out var w, out var h, out _, out _) != 0 || w <= 0 || h <= 0)
+            {
+                Drop();
                 return null;
+            }
             ImageCodec.CheckSize(w, h, source);
             var rgb = new byte[(long)w * h * 3];
             fixed (byte* dst = rgb)
                 if (tjDecompress2(handle, src, (nuint)jpeg.Length, dst, w, w * 3, h, PixelFormatRgb,
                                   AccurateDct | StopOnWarning | LimitScans) != 0)
+                {
+                    Drop();
                     return null;
+                }
             return new RgbImage(w, h, rgb);
         }
     }
@@ -68,7 +87,8 @@ public static unsafe class TurboJpeg
         if (!Available || !IsJpeg(jpeg)) return false;
         if (handle == IntPtr.Zero && (handle = tjInitDecompress()) == IntPtr.Zero) return false;
         fixed (byte* src = jpeg)
-            return tjDecompressHeader3(handle, src, (nuint)jpeg.Length, out width, out height, out _, out _) == 0 && width > 0 && height > 0;
+            return (tjDecompressHeader3(handle, src, (nuint)jpeg.Length, out width, out height, out _, out _) == 0 && width > 0 && height > 0)
+                   || Drop();
     }
 
     /// <summary>Size of a <paramref name="size"/>-pixel side decoded at 1/<paramref name="denominator"/> (TurboJPEG's TJSCALED).</summary>
@@ -92,6 +112,6 @@ public static unsafe class TurboJpeg
         fixed (byte* src = jpeg)
         fixed (byte* dst = buffer)
             return tjDecompress2(handle, src, (nuint)jpeg.Length, dst, w, w * 3, h, PixelFormatRgb,
-                                 AccurateDct | StopOnWarning | LimitScans) == 0;
+                                 AccurateDct | StopOnWarning | LimitScans) == 0 || Drop();
     }
 }
