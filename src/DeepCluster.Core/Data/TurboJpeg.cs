@@ -68,14 +68,24 @@ public static unsafe class TurboJpeg
                 return null;
             }
             ImageCodec.CheckSize(w, h, source);
-            var rgb = new byte[(long)w * h * 3];
-            fixed (byte* dst = rgb)
-                if (tjDecompress2(handle, src, (nuint)jpeg.Length, dst, w, w * 3, h, PixelFormatRgb,
-                                  AccurateDct | StopOnWarning | LimitScans) != 0)
-                {
-                    Drop();
-                    return null;
-                }
+            long bytes = (long)w * h * 3;
+            // A file far smaller than its pixels (over 32:1; photos are ~10:1) is decoded into native memory first, so a
+            // corrupt header claiming millions of pixels costs no managed allocation when the decode then fails.
+            bool staged = bytes > 32L * jpeg.Length;
+            byte[]? rgb = staged ? null : new byte[bytes];
+            byte* native = staged ? (byte*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)bytes) : null;
+            try
+            {
+                fixed (byte* managed = rgb)
+                    if (tjDecompress2(handle, src, (nuint)jpeg.Length, staged ? native : managed, w, w * 3, h, PixelFormatRgb,
+                                      AccurateDct | StopOnWarning | LimitScans) != 0)
+                    {
+                        Drop();
+                        return null;
+                    }
+                rgb ??= new ReadOnlySpan<byte>(native, checked((int)bytes)).ToArray();
+            }
+            finally { if (native != null) System.Runtime.InteropServices.NativeMemory.Free(native); }
             return new RgbImage(w, h, rgb);
         }
     }
