@@ -103,6 +103,7 @@ public sealed class HostNodeTests : IDisposable
     public async Task APauseHoldsOverAHostRestartAndResumeGivesTheUninterruptedLosses()
     {
         string id;
+        int pausedEpoch;
         await using (var node = await Start())
         {
             id = await node.Control.SubmitAsync(Tiny("ignored"), CancellationToken.None);
@@ -110,7 +111,9 @@ public sealed class HostNodeTests : IDisposable
             var reply = await node.Control.PauseAsync(id, CancellationToken.None);
             Assert.Equal(RunStates.Pausing, reply.State);
             var paused = await WaitFor(node.Control, id, v => v.State == RunStates.Paused, RunTimeout);
-            Assert.Equal(0, paused.Epoch);
+            // Asked during epoch 0's training; a short epoch may end before the pause lands, which then holds in epoch 1.
+            Assert.InRange(paused.Epoch, 0, 1);
+            pausedEpoch = paused.Epoch;
         }
         await using (var node = await Start())
         {
@@ -122,7 +125,7 @@ public sealed class HostNodeTests : IDisposable
             Assert.Equal(RunStates.Running, (await node.Control.ResumeAsync(id, CancellationToken.None)).State);
             await WaitFor(node.Control, id, v => v.State == RunStates.Finished, RunTimeout);
             var log = await node.Control.LogsAsync(id, 0, CancellationToken.None);
-            Assert.Contains(log.Lines, l => l.Contains("paused at epoch 0, training iteration"));
+            Assert.Contains(log.Lines, l => l.Contains($"paused at epoch {pausedEpoch}, "));
         }
         var folder = new ExperimentFolder(Path.Combine(dir.File("experiments"), id));
         SameMetrics.Assert(await TrainReference(2), folder.ReadMetrics());
