@@ -53,4 +53,39 @@ public class BoundedAssignmentTests
         Assert.True((d1 - dFull).abs().max().item<float>() < 1e-2);
         Assert.Equal(aFull.data<long>().ToArray(), a1.data<long>().ToArray());
     }
+
+    [Fact]
+    public void SearchesEveryPointAfterTheBoundsFailedAndStaysExact()
+    {
+        using var scope = NewDisposeScope();
+        // Uniform points; the centroids jump (fresh ones) at iterations 1 and 3 and barely move otherwise. A jump
+        // defeats the bounds, so after a bounded iteration that searched more than half of the points the next one
+        // searches all, after the second failure the next two; every assignment still equals a full search's.
+        var x = rand(3000, 16, generator: new Generator(4));
+        var xa = ChunkedSearch.Augment(x);
+        var norms = ChunkedSearch.SquaredNorms(x);
+        using var bounded = new BoundedAssignment(x, xa, norms);
+        var fractions = new List<double>();
+        var centroids = rand(30, 16, generator: new Generator(100));
+        for (int it = 0; it < 8; it++)
+        {
+            using var step = NewDisposeScope();
+            var moved = it is 1 or 3
+                ? rand(30, 16, generator: new Generator((ulong)(100 + it)))
+                : centroids + randn(30, 16, generator: new Generator((ulong)(200 + it))) * 1e-3f;
+            centroids.copy_(moved);
+            var (d, a) = bounded.Assign(centroids);
+            fractions.Add(bounded.SearchedFraction);
+            var (dFull, aFull) = ChunkedSearch.Nearest(x, centroids);
+            var same = a.eq(aFull).sum().item<long>();
+            Assert.True(same >= x.shape[0] - 3, $"iteration {it}: {x.shape[0] - same} assignments differ from a full search");
+            Assert.True((d - dFull).abs().max().item<float>() < 1e-4, $"iteration {it}: distances differ from a full search");
+        }
+        // 0: first search; 1: bounded, fails (> half searched); 2: full; 3: bounded, fails; 4, 5: full; 6, 7: bounded.
+        Assert.Equal(1.0, fractions[0]);
+        Assert.True(fractions[1] > BoundedAssignment.FullSearchAbove, $"bounds held for {1 - fractions[1]:P0} of points");
+        Assert.Equal(new[] { 1.0, 1.0, 1.0 }, new[] { fractions[2], fractions[4], fractions[5] });
+        Assert.True(fractions[3] > BoundedAssignment.FullSearchAbove, string.Join(", ", fractions));
+        Assert.True(fractions[6] < 0.2 && fractions[7] < 0.2, string.Join(", ", fractions));
+    }
 }
