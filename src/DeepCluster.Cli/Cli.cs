@@ -30,6 +30,9 @@ public static class Cli
         root.Subcommands.Add(EvalLinearCommand.Create());
         root.Subcommands.Add(EvalVocCommand.Create());
         root.Subcommands.Add(EvalRetrievalCommand.Create());
+        root.Subcommands.Add(ModelsCommand.Create());
+        root.Subcommands.Add(FeaturesCommand.Create());
+        root.Subcommands.Add(AssignmentsCommand.Create());
         // Further subcommands register here.
         return root;
     }

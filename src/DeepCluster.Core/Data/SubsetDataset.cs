@@ -17,6 +17,8 @@ public sealed class SubsetDataset : IImageDataset
         Labels = inner.Labels is { } l ? indices.Select(i => l[i]).ToArray() : null;
     }
 
+    /// <summary>The dataset the samples are taken from.</summary>
+    public IImageDataset Inner => _inner;
     /// <summary>The sample indices of the inner dataset, ascending.</summary>
     public IReadOnlyList<int> Indices => _indices;
     /// <inheritdoc/>
