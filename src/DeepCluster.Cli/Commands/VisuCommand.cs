@@ -78,6 +78,23 @@ public static class VisuCommand
     }
 
     /// <param name="idim">The image side; null: the architecture's input side.</param>
+    /// <summary>
+    /// The eval commands' model loading; a file that is not a checkpoint at all is named as the <c>--model</c> that is
+    /// not a DeepCluster model.
+    /// </summary>
+    static (DeepClusterNet Net, TorchSharp.torch.Device Device) LoadModel(string? model, string arch, long seed, string? device)
+    {
+        try
+        {
+            return EvalModelFlags.Load(model, arch, sobel: false, seed, device);
+        }
+        catch (InvalidDataException e) when (model is not null && !e.Message.StartsWith("--model", StringComparison.Ordinal))
+        {
+            var why = e.Message.StartsWith(model + ": ", StringComparison.Ordinal) ? e.Message[(model.Length + 2)..] : e.Message;
+            throw new InvalidDataException($"--model {model}: not a DeepCluster model ({why.TrimEnd('.')}).", e);
+        }
+    }
+
     static int RunGradientAscent(string? model, string arch, int conv, string exp, GradientAscentSettings settings, int? idim,
                                  string? filterSpec, string? device, CancellationToken ct)
     {
@@ -87,7 +104,7 @@ public static class VisuCommand
             if (idim is int side) settings = settings with { ImageSize = side };
             settings.Validate();
             EvalModelFlags.Check(model, arch, sobel: false);
-            var (net, dev) = EvalModelFlags.Load(model, arch, sobel: false, settings.Seed, device);
+            var (net, dev) = LoadModel(model, arch, settings.Seed, device);
             using var _ = net;
             if (idim is null) settings = settings with { ImageSize = net.InputSize };
             var tap = new LayerTap(net, conv);
@@ -131,7 +148,7 @@ public static class VisuCommand
             if (workers < 1) throw new ArgumentException($"--workers {workers}: use 1 or more.");
             EvalModelFlags.Check(model, arch, sobel: false);
             var dataset = VisuDataset.Open(data);
-            var (net, dev) = EvalModelFlags.Load(model, arch, sobel: false, seed, device);
+            var (net, dev) = LoadModel(model, arch, seed, device);
             using var _ = net;
             var tap = new LayerTap(net, conv);
             var search = new TopImages(tap, dev, top, workers: workers);

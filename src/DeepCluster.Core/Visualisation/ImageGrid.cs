@@ -4,7 +4,7 @@ namespace DeepCluster.Core.Visualisation;
 
 /// <summary>
 /// Tiles images into one picture, row by row: every cell as large as the largest tile, each tile centred in its cell,
-/// cells separated (and framed) by a gap of a uniform grey.
+/// cells separated (and framed) by a white gap.
 /// </summary>
 public static class ImageGrid
 {
@@ -13,7 +13,7 @@ public static class ImageGrid
 
     /// <summary>The grid of <paramref name="tiles"/> in <paramref name="columns"/> columns (default: near-square).</summary>
     /// <exception cref="ArgumentException">No tiles.</exception>
-    public static RgbImage Compose(IReadOnlyList<RgbImage> tiles, int? columns = null, int gap = 2, byte background = 128)
+    public static RgbImage Compose(IReadOnlyList<RgbImage> tiles, int? columns = null, int gap = 2, byte background = 255)
     {
         if (tiles.Count == 0) throw new ArgumentException("a grid needs at least one image.", nameof(tiles));
         int cols = Math.Min(columns ?? SquareColumns(tiles.Count), tiles.Count);

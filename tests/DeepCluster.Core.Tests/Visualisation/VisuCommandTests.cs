@@ -144,7 +144,7 @@ public class VisuCommandTests
         { "no-images", "no images in this folder" },
         { "flat-images", "must be in class sub-folders" },
         { "not-deepcluster", "its weights do not fit alexnet_small" },
-        { "not-a-checkpoint", "m.pth.tar" },
+        { "not-a-checkpoint", "m.pth.tar: not a DeepCluster model (" },
         { "filters", "--filters 0,40: filter 40 is out of range; the layer has filters 0 to 31" },
         { "idim", "--idim 1: too small for conv 5 of alexnet_small" },
         { "niter", "--niter 0" },
