@@ -33,6 +33,7 @@ public static class Cli
         root.Subcommands.Add(ModelsCommand.Create());
         root.Subcommands.Add(FeaturesCommand.Create());
         root.Subcommands.Add(AssignmentsCommand.Create());
+        root.Subcommands.Add(VisuCommand.Create());
         // Further subcommands register here.
         return root;
     }
