@@ -18,8 +18,11 @@ public sealed record CaffeBlob(long[] Shape, ReadOnlyMemory<byte> Data)
     public long[] SqueezedShape => Shape.SkipWhile(d => d == 1).DefaultIfEmpty(1).ToArray();
 
     /// <summary>A new CPU float32 tensor of the elements, in <paramref name="shape"/> (same element count).</summary>
+    /// <exception cref="InvalidDataException">The shape holds another number of elements.</exception>
     public Tensor ToTensor(params long[] shape)
     {
+        if (shape.Any(d => d < 0) || shape.Aggregate(1.0, (a, b) => a * b) != Count)
+            throw new InvalidDataException($"a blob of {Count} elements read as ({string.Join(", ", shape)})");
         var t = empty(shape, ScalarType.Float32);
         Data.Span.CopyTo(t.bytes);
         return t;

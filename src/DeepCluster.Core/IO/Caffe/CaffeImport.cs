@@ -38,6 +38,11 @@ public static class CaffeImport
             model.eval();
             return model;
         }
+        catch (Exception e) when (e is InvalidDataException or ArgumentException or IndexOutOfRangeException && !e.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            model.Dispose();
+            throw new InvalidDataException($"{path}: not a DeepCluster AlexNet or VGG16 Caffe model: {e.Message.TrimEnd('.')}.", e);
+        }
         catch { model.Dispose(); throw; }
     }
 
@@ -100,7 +105,8 @@ public static class CaffeImport
             }
             var (norm, scale) = layout.BatchNorms[i];
             // Caffe keeps mean and variance multiplied by a factor (blob 2), and adds its own eps to the variance.
-            var factor = norm.Blobs[2].ToTensor(norm.Blobs[2].Count)[0].item<float>();
+            if (norm.Blobs[2].Count != 1) throw new InvalidDataException($"{norm.Describe}: its scale factor blob holds {norm.Blobs[2].Count} values, not 1");
+            var factor = norm.Blobs[2].ToTensor(1).item<float>();
             var inverse = factor == 0 ? 0f : 1f / factor;
             sd[n + ".running_mean"] = Blob(norm, 0, n + ".running_mean") * inverse;
             sd[n + ".running_var"] = Blob(norm, 1, n + ".running_var") * inverse + (norm.BatchNormEps - CaffeLayer.DefaultEps);
