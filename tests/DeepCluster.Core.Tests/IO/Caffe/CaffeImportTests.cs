@@ -93,6 +93,45 @@ public class CaffeImportTests
         Assert.True(sd["sobel.1.weight"].eq(convs[2].Blobs[0].ToTensor(2, 1, 3, 3)).all().item<bool>());
     }
 
+    /// <summary>
+    /// VGG16 is told from AlexNet by its 13 convolutions and 5 pools (a released VGG16 file is 550 MB; this one has the
+    /// layout with 4 channels per conv): recognised as vgg16, then refused on the first weight that does not fit.
+    /// </summary>
+    [Fact]
+    public void AVgg16LayoutIsRecognisedByItsLayersAndWeightsOfAnotherSizeAreRefused()
+    {
+        using var dir = new TempDir();
+        var file = dir.File("narrow.caffemodel");
+        var w = new CaffeModelWriter();
+        w.Convolution("grey", ones(1, 3, 1, 1) / 3, zeros(1), 1, 0);
+        w.Convolution("sobel", ones(2, 1, 3, 3), zeros(2), 1, 1);
+        long channels = 2;
+        foreach (var (convs, block) in new[] { 2, 2, 3, 3, 3 }.Select((n, i) => (n, i)))
+        {
+            for (var c = 0; c < convs; c++)
+            {
+                w.Convolution($"conv{block + 1}_{c + 1}", ones(4, channels, 3, 3), zeros(4), 1, 1);
+                w.BatchNorm($"bn{block + 1}_{c + 1}", zeros(4), ones(4), 1f, 1e-5f);
+                w.Scale($"scale{block + 1}_{c + 1}", ones(4), zeros(4));
+                w.Layer($"relu{block + 1}_{c + 1}", "ReLU");
+                channels = 4;
+            }
+            w.MaxPool($"pool{block + 1}", 2, 2);
+        }
+        w.InnerProduct("fc6", ones(8, 4 * 7 * 7), zeros(8));
+        w.Layer("relu6", "ReLU");
+        w.InnerProduct("fc7", ones(8, 8), zeros(8));
+        w.Write(file);
+
+        var layout = CaffeLayout.Analyse(CaffeNet.Read(file), file);
+        Assert.Equal("vgg16", layout.Arch);
+        Assert.True(layout.Sobel);
+        Assert.Equal(13, layout.Convs.Count);
+        var e = Assert.Throws<InvalidDataException>(() => EvaluatedModel.Load(file, null, false, 0, CPU));
+        Assert.Contains("features.0.weight of vgg16 is (64, 2, 3, 3)", e.Message);
+        Assert.StartsWith("--model " + file, e.Message);
+    }
+
     public static TheoryData<string, string> BadFiles => new()
     {
         { "garbage", "not a Caffe model" },
