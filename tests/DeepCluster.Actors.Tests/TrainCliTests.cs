@@ -70,6 +70,35 @@ public class TrainCliTests
         Assert.Equal(new[] { 1 }, new ExperimentFolder(second).ReadMetrics().Select(m => m.Epoch));
     }
 
+    /// <summary>
+    /// A file like the released models (legacy format, <c>features.module.*</c> keys, a head of another k, no
+    /// <c>optimizer</c>: the published main.py's resume fails on it) starts a run at its epoch; without --sobel the
+    /// run is refused by one line that says so.
+    /// </summary>
+    [Fact]
+    public void ResumeFromAReleasedStyleCheckpointWithoutOptimizer()
+    {
+        using var dir = new TempDir();
+        PythonPeer.Run(PythonModels.Preamble + """
+            d = sys.argv[1]
+            torch.manual_seed(6)
+            m = ARCHS['alexnet_small'](sobel=True, out=13)
+            m.features = torch.nn.DataParallel(m.features)
+            torch.save({'epoch': 1, 'arch': 'alexnet_small', 'state_dict': m.state_dict()}, d + '/released.pth.tar',
+                       _use_new_zipfile_serialization=False)
+            """, dir.Path);
+        var released = dir.File("released.pth.tar");
+        var exp = dir.File("exp");
+        var (code, output, err) = Run(Small(exp, "--resume", released));
+        Assert.True(code == 0, output + err);
+        Assert.Equal(new[] { 1 }, new ExperimentFolder(exp).ReadMetrics().Select(m => m.Epoch));
+
+        (code, _, err) = Run(Small(dir.File("plain"), "--resume", released).Where(a => a != "--sobel").ToArray());
+        Assert.Equal(2, code);
+        Assert.Contains("--sobel", err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+
     [Fact]
     public void TrainsOnAnImageFolderOfPngs()
     {

@@ -16,7 +16,7 @@ public static class EvalLinearCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "path to dataset: an ImageFolder root with train/ and val/, or a folder of IDX files (train → t10k)", Required = true };
-        var model = new Option<string?>("--model") { Description = "path to model: a checkpoint of `deepcluster train` or a released DeepCluster model (default: a randomly initialised --arch)" };
+        var model = new Option<string?>("--model") { Description = "path to model: a checkpoint of `deepcluster train` or a released DeepCluster model, PyTorch or Caffe (.caffemodel) (default: a randomly initialised --arch)" };
         var conv = new Option<int>("--conv") { Description = "on top of which convolutional layer train logistic regression", Required = true };
         conv.AcceptOnlyFromAmong("1", "2", "3", "4", "5");
         var tencrops = new Option<bool>("--tencrops") { Description = "validation accuracy averaged over 10 crops" };

@@ -6,7 +6,7 @@ using TorchSharp;
 namespace DeepCluster.Cli.Commands;
 
 /// <summary>
-/// The model flags every eval command shares: <c>--model FILE</c> (ours or a released PyTorch model), or
+/// The model flags every eval command shares: <c>--model FILE</c> (ours, or a released PyTorch or Caffe model), or
 /// <c>--arch</c> (with <c>--sobel</c>) for a randomly initialised baseline drawn from the seed.
 /// </summary>
 static class EvalModelFlags

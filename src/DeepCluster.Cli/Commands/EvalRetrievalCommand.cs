@@ -16,7 +16,7 @@ public static class EvalRetrievalCommand
     {
         var dataset = new Option<string>("--dataset") { Description = "the dataset searched: Oxford5k / Paris6k layout (jpg/ and gt_files/)", Required = true };
         var other = new Option<string?>("--other") { Description = "the dataset PCA-whitening is learned on (Paris6k for Oxford5k and vice versa); without it, no whitening" };
-        var model = new Option<string?>("--model") { Description = "evaluate this model: a checkpoint of `deepcluster train` or a released DeepCluster model (default: a randomly initialised --arch)" };
+        var model = new Option<string?>("--model") { Description = "evaluate this model: a checkpoint of `deepcluster train` or a released DeepCluster model, PyTorch or Caffe (.caffemodel) (default: a randomly initialised --arch)" };
         var imdim = new Flag<int>("--imdim", "Resize the larger side of each image to this many pixels", Defaults.ImDim, "--S");
         var levels = new Flag<int>("--levels", "R-MAC spatial levels", Defaults.Levels, "--L");
         var npca = new Flag<int>("--n_pca", "output dimension of the PCA-whitening (at most the conv map's channels)", Defaults.PcaDim);

@@ -19,7 +19,7 @@ public static class EvalVocCommand
         var vocdir = new Option<string>("--vocdir") { Description = "pascal voc 2007 dataset (JPEGImages/ and ImageSets/Main/)", Required = true };
         var split = new Option<string>("--split") { Description = "training split (default: train; tested on val, or on test after trainval)" };
         split.AcceptOnlyFromAmong("train", "trainval");
-        var model = new Option<string?>("--model") { Description = "evaluate this model: a checkpoint of `deepcluster train` or a released DeepCluster model (default: a randomly initialised --arch)" };
+        var model = new Option<string?>("--model") { Description = "evaluate this model: a checkpoint of `deepcluster train` or a released DeepCluster model, PyTorch or Caffe (.caffemodel) (default: a randomly initialised --arch)" };
         var nit = new Flag<int>("--nit", "Number of training iterations", Defaults.Nit);
         var fc68 = new Flag<int>("--fc6_8", "If 1, train only the final classifier (fc6-fc8); if 0, fine-tune all layers", 1);
         var bn = new Flag<int>("--train_batchnorm", "If 1, train batch-norm layer parameters (with --fc6_8 1)", 0);

@@ -27,6 +27,7 @@ public static class ModelFiles
         {
             using var data = Checkpoint.Load(path);
             CheckArch(path, data.Arch, arch);
+            CheckSobel(path, data.StateDict, model);
             var trunk = data.StateDict.Where(kv => !kv.Key.StartsWith("top_layer.")).ToDictionary(kv => kv.Key, kv => kv.Value);
             StateDictLoader.LoadInto(model, trunk, strict: true, path);
             return model.to(device);
@@ -43,6 +44,7 @@ public static class ModelFiles
     {
         using var data = Checkpoint.Load(path);
         CheckArch(path, data.Arch, expectedArch);
+        CheckSobel(path, data.StateDict, model);
         var sd = includeHead ? data.StateDict
             : data.StateDict.Where(kv => !kv.Key.StartsWith("top_layer.")).ToDictionary(kv => kv.Key, kv => kv.Value);
         if (!includeHead && model.TopLayer is not null)
@@ -60,6 +62,16 @@ public static class ModelFiles
     {
         using var data = Checkpoint.Load(path);
         return data.Arch;
+    }
+
+    /// <summary>The file and the run agree on the Sobel filtering (the released models all have it: they need --sobel).</summary>
+    static void CheckSobel(string path, IReadOnlyDictionary<string, Tensor> stateDict, DeepClusterNet model)
+    {
+        var fileHas = stateDict.ContainsKey("sobel.0.weight");
+        if (fileHas && !model.UsesSobel)
+            throw new InvalidDataException($"{path}: a model with Sobel filtering (sobel.0.weight), but this run has no --sobel.");
+        if (!fileHas && model.UsesSobel)
+            throw new InvalidDataException($"{path}: a model without Sobel filtering, but this run has --sobel.");
     }
 
     static void CheckArch(string path, string found, string expected)

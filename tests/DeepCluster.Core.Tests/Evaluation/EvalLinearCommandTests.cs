@@ -134,6 +134,21 @@ public class EvalLinearCommandTests
         Assert.Contains("seed 5, now 6", other.Err);
     }
 
+    /// <summary>A released-style Caffe model (BGR 0–255 input, Sobel as convolutions) is evaluated like any --model.</summary>
+    [Fact]
+    public void ACaffeModelIsEvaluated()
+    {
+        using var dir = new TempDir();
+        EvalFixtures.Idx(dir.File("data"), train: 16, test: 8);
+        using (var source = ModelFactory.Create("alexnet_small", sobel: true, numClasses: 5))
+            DeepCluster.Core.Tests.IO.Caffe.ReleasedCaffeExport.Write(source, dir.File("model.caffemodel"));
+        var exp = dir.File("exp");
+        var (code, stdout, err) = Run("eval-linear", "--data", dir.File("data"), "--model", dir.File("model.caffemodel"), "--conv", "1",
+                                      "--epochs", "1", "--batch_size", "8", "--workers", "1", "--exp", exp, "--device", "cpu");
+        Assert.True(code == 0, err + stdout);
+        Assert.StartsWith("alexnet_small conv1", File.ReadAllText(Path.Combine(exp, "summary.txt")));
+    }
+
     public static TheoryData<string, string> BadInputs => new()
     {
         { "no-val", "no val/ folder" },
@@ -142,6 +157,7 @@ public class EvalLinearCommandTests
         { "arch-flag-differs", "a model of architecture 'alexnet_small', but --arch says 'vgg16'" },
         { "weights-of-another-arch", "its weights do not fit alexnet" },
         { "no-model-file", "--model" },
+        { "not-a-caffemodel", "not a Caffe model" },
         { "training-folder", "holds a training experiment" },
         { "no-model-no-arch", "--model or --arch" },
         { "conv-7", "--conv" },
@@ -181,6 +197,11 @@ public class EvalLinearCommandTests
             case "no-model-file":
                 EvalFixtures.Idx(data, train: 4, test: 2);
                 extra = ["--model", dir.File("missing.pth")];
+                break;
+            case "not-a-caffemodel":
+                EvalFixtures.Idx(data, train: 4, test: 2);
+                File.WriteAllBytes(dir.File("m.caffemodel"), [0x50, 0x4b, 0x03, 0x04, 0x00]);
+                extra = ["--model", dir.File("m.caffemodel")];
                 break;
             case "training-folder":
                 EvalFixtures.Idx(data, train: 4, test: 2);

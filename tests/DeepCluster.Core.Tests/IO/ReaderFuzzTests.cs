@@ -1,6 +1,8 @@
 using System.IO.Compression;
 using DeepCluster.Core.Data;
 using DeepCluster.Core.IO;
+using DeepCluster.Core.IO.Caffe;
+using DeepCluster.Core.Models;
 using DeepCluster.Core.Native;
 using DeepCluster.Core.Tests.Data;
 using DeepCluster.Core.Tests.Support;
@@ -56,6 +58,20 @@ public class ReaderFuzzTests(ITestOutputHelper output)
             var sd = StateDictLoader.Load(path);
             AssertTensorsFit(sd.Values, path);
             foreach (var t in sd.Values) t.Dispose();
+        });
+    }
+
+    /// <summary>A released-style caffemodel (protobuf, no checksum: most changed floats still load), read and mapped.</summary>
+    [Fact]
+    public void CaffeModel()
+    {
+        TorchRuntime.EnsureLoaded();
+        using var dir = new TempDir();
+        using (var model = ModelFactory.Create("alexnet_small", sobel: true, numClasses: 3))
+            Caffe.ReleasedCaffeExport.Write(model, dir.File("model.caffemodel"));
+        Fuzz("caffemodel", File.ReadAllBytes(dir.File("model.caffemodel")), ".caffemodel", seed: 6, path =>
+        {
+            using var loaded = CaffeImport.Load(path, withHead: true);
         });
     }
 
