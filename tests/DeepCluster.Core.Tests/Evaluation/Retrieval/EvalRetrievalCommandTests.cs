@@ -126,6 +126,29 @@ public class EvalRetrievalCommandTests
         Assert.False(Directory.Exists(dir.File("exp")));
     }
 
+    /// <summary>
+    /// The same command on a finished run's folder scores again from the saved descriptors (the same APs, nothing
+    /// described again); other settings on it are one line naming what differs, exit 2.
+    /// </summary>
+    [Fact]
+    public void AFinishedRunRescoresFromItsDescriptorsAndOtherSettingsAreRefused()
+    {
+        using var dir = new TempDir();
+        RetrievalFixture.Build(dir.File("oxford"), seed: 1);
+        string[] flags = ["--arch", "alexnet_small", "--checkpoint_every", "4"];
+        var first = CliInProcess.Run(Args(dir.File("oxford"), dir.File("exp"), flags));
+        Assert.True(first.Code == 0, first.Err + first.Out);
+        var map = Results(dir.File("exp")).GetProperty("ap").ToString();
+        var again = CliInProcess.Run(Args(dir.File("oxford"), dir.File("exp"), flags));
+        Assert.True(again.Code == 0, again.Err + again.Out);
+        Assert.Contains("resuming: the descriptors of 15/15 database oxford", again.Out);
+        Assert.Equal(map, Results(dir.File("exp")).GetProperty("ap").ToString());
+        var other = CliInProcess.Run(["eval-retrieval", "--dataset", dir.File("oxford"), "--imdim", "48", "--exp", dir.File("exp"), "--device", "cpu", .. flags]);
+        Assert.Equal(2, other.Code);
+        Assert.Contains("holds a retrieval evaluation with other settings (im_dim 64, now 48)", other.Err);
+        Assert.Single(other.Err.Trim().Split('\n'));
+    }
+
     static void CopyFolder(string from, string to)
     {
         Directory.CreateDirectory(to);
@@ -160,6 +183,7 @@ public class EvalRetrievalCommandTests
     [InlineData("box-outside", "b2_1_query.txt: box 500 4 600 40 lies outside the 80×60 image")]
     [InlineData("no-junk-file", "b0_1_junk.txt: no such file")]
     [InlineData("other-lacks-layout", "--other")]
+    [InlineData("checkpoint-every-0", "--checkpoint_every 0: must be at least 1")]
     [InlineData("wrong-arch", "a model of architecture 'alexnet_small', but --arch says 'vgg16'")]
     [InlineData("weights-of-another-arch", "its weights do not fit alexnet")]
     public void BadInputIsOneClearLineAndExitCode2(string kind, string expected)
@@ -179,6 +203,7 @@ public class EvalRetrievalCommandTests
             case "bad-box": File.WriteAllText(Path.Combine(gt, "b2_1_query.txt"), "oxc1_b2_000001 50 4 10 40\n"); break;
             case "box-outside": File.WriteAllText(Path.Combine(gt, "b2_1_query.txt"), "oxc1_b2_000001 500 4 600 40\n"); break;
             case "no-junk-file": File.Delete(Path.Combine(gt, "b0_1_junk.txt")); break;
+            case "checkpoint-every-0": extra = [.. extra, "--checkpoint_every", "0"]; break;
             case "other-lacks-layout": Directory.CreateDirectory(dir.File("paris")); extra = [.. extra, "--other", dir.File("paris")]; break;
             case "wrong-arch" or "weights-of-another-arch":
                 using (var m = ModelFactory.Create("alexnet_small", sobel: false, numClasses: 0))
