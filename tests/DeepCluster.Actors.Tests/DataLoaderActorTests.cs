@@ -55,6 +55,32 @@ public class DataLoaderActorTests : TestKit
         ExpectMsg<StreamCompleted>();
     }
 
+    /// <summary>
+    /// A pack the loader opened is unmapped (and its file closed) when the loader stops; it used to stay mapped until
+    /// the process ended.
+    /// </summary>
+    [Fact]
+    public void APackItOpenedIsUnmappedWhenTheLoaderStops()
+    {
+        using var dir = new TempDir();
+        DeepCluster.Core.Tests.Evaluation.EvalFixtures.ImageFolder(dir.File("images"), classes: 2, trainPerClass: 4, valPerClass: 1);
+        var pack = dir.File("train.dcpack");
+        DeepCluster.Core.Data.DatasetPacker.Pack(dir.File("images/train"), pack, new DeepCluster.Core.Data.PackOptions());
+        var loader = Sys.ActorOf(DataLoaderActor.Props());
+        loader.Tell(new OpenStream("p", new DatasetSpec(pack), TransformKind.Features, 28, BatchSize: 4, Workers: 1, Seed: 0, Epoch: 0));
+        ExpectMsg<StreamOpened>();
+        loader.Tell(new PullBatches("p"));
+        ExpectMsg<BatchLoaded>();
+        Assert.True(Mapped(pack), "the pack is not memory-mapped while the loader reads it");
+        Watch(loader);
+        Sys.Stop(loader);
+        ExpectTerminated(loader);
+        AwaitCondition(() => !Mapped(pack), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
+    }
+
+    /// <summary>True while this process maps <paramref name="path"/> (Linux: a line of /proc/self/maps names it).</summary>
+    static bool Mapped(string path) => File.ReadLines("/proc/self/maps").Any(l => l.Contains(Path.GetFullPath(path)));
+
     [Fact]
     public void AMissingDatasetFailsTheStreamWithItsPath()
     {

@@ -157,16 +157,33 @@ public sealed class DataLoaderActor : ReceiveActor
         FetchIfNeeded(s);
     }
 
-    void Close(string id)
+    void Close(string id) => _ = Closing(id);
+
+    /// <summary>Cancels stream <paramref name="id"/>; the task ends when its decoders have stopped.</summary>
+    Task Closing(string id)
     {
-        if (!streams.Remove(id, out var s)) return;
+        if (!streams.Remove(id, out var s)) return Task.CompletedTask;
         s.Cts.Cancel();
-        _ = s.Batches.DisposeAsync().AsTask().ContinueWith(_ => s.Cts.Dispose());
+        return s.Batches.DisposeAsync().AsTask().ContinueWith(_ => s.Cts.Dispose(), TaskScheduler.Default);
     }
 
+    /// <summary>
+    /// Closes the streams, then disposes the datasets this actor opened that hold resources (a pack's memory mapping
+    /// and file handle) once their decoders have stopped.
+    /// </summary>
     protected override void PostStop()
     {
-        foreach (var id in streams.Keys.ToList()) Close(id);
+        var closing = streams.Keys.ToList().Select(Closing).ToArray();
+        DisposeWhenDone(datasets.Values, closing);
+        datasets.Clear();
         base.PostStop();
+    }
+
+    /// <summary>Disposes those of <paramref name="opened"/> that are <see cref="IDisposable"/> once <paramref name="users"/> have ended (however they end).</summary>
+    internal static void DisposeWhenDone(IEnumerable<IImageDataset> opened, Task[] users)
+    {
+        var owned = opened.OfType<IDisposable>().ToList();
+        if (owned.Count == 0) return;
+        Task.WhenAll(users).ContinueWith(_ => { foreach (var d in owned) d.Dispose(); }, TaskScheduler.Default);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using DeepCluster.Core.Data;
 using DeepCluster.Core.IO;
@@ -28,6 +29,8 @@ public sealed class LoaderWorkerActor : ReceiveActor
     readonly Dictionary<string, Job> jobs = new();
     readonly LinkedList<string> jobOrder = new();
     readonly Dictionary<(string JobId, int Number), CancellationTokenSource> running = new();
+    /// <summary>The tasks of <see cref="running"/>, so the datasets are disposed only after them (<see cref="PostStop"/>).</summary>
+    readonly Dictionary<(string JobId, int Number), Task> tasks = new();
     readonly LinkedList<(MakeBatch Request, IActorRef ReplyTo)> waiting = new();
 
     /// <param name="announceTo">A batch source to announce this worker to at start (<see cref="ActorRefs.Nobody"/>: none;
@@ -47,6 +50,7 @@ public sealed class LoaderWorkerActor : ReceiveActor
         Receive<Made>(m =>
         {
             if (running.Remove((m.JobId, m.Number), out var cts)) cts.Dispose();
+            tasks.Remove((m.JobId, m.Number));
             StartWaiting();
         });
     }
@@ -81,7 +85,7 @@ public sealed class LoaderWorkerActor : ReceiveActor
         running[(m.JobId, m.Number)] = cts;
         var self = Self;
         var token = cts.Token;
-        _ = Task.Run(async () =>
+        tasks[(m.JobId, m.Number)] = Task.Run(async () =>
         {
             object? answer;
             string? path = null;
@@ -91,7 +95,11 @@ public sealed class LoaderWorkerActor : ReceiveActor
                 await foreach (var b in loader.WithCancellation(token).ConfigureAwait(false))
                     using (b)
                     {
-                        BatchFile.Write(m.OutPath, b.Number, b.Images.bytes, b.Images.shape, b.Labels.data<long>().ToArray(), b.Indices);
+                        // The decoders' pooled array goes to the file as it is (no tensor copy), then back to its pool.
+                        var shape = b.Images.shape;
+                        var images = b.TakeImages();
+                        try { BatchFile.Write(m.OutPath, b.Number, MemoryMarshal.AsBytes(images.AsSpan()), shape, b.Labels.data<long>().ToArray(), b.Indices); }
+                        finally { BatchBufferPool.ReturnToOwner(images); }
                         path = m.OutPath;
                         skipped = b.Skipped;
                     }
@@ -151,6 +159,8 @@ public sealed class LoaderWorkerActor : ReceiveActor
     protected override void PostStop()
     {
         foreach (var cts in running.Values) cts.Cancel();
+        DataLoaderActor.DisposeWhenDone(datasets.Values, tasks.Values.ToArray());
+        datasets.Clear();
         base.PostStop();
     }
 }

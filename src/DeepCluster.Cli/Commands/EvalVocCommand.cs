@@ -16,7 +16,7 @@ public static class EvalVocCommand
 
     public static Command Create()
     {
-        var vocdir = new Option<string>("--vocdir") { Description = "pascal voc 2007 dataset (JPEGImages/ and ImageSets/Main/)", Required = true };
+        var vocdir = new Option<string>("--vocdir") { Description = "pascal voc 2007 dataset (JPEGImages/ or a pack JPEGImages.dcpack, and ImageSets/Main/)", Required = true };
         var split = new Option<string>("--split") { Description = "training split (default: train; tested on val, or on test after trainval)" };
         split.AcceptOnlyFromAmong("train", "trainval");
         var model = new Option<string?>("--model") { Description = "evaluate this model: a checkpoint of `deepcluster train` or a released DeepCluster model, PyTorch or Caffe (.caffemodel) (default: a randomly initialised --arch)" };
@@ -61,8 +61,8 @@ public static class EvalVocCommand
             // Everything a user can get wrong is checked before anything is written.
             settings.Validate();
             EvalModelFlags.Check(settings.Model, settings.Arch, sobel);
-            var train = VocDataset.Open(settings.VocDir, settings.Split);
-            var test = VocDataset.Open(settings.VocDir, settings.TestSplit);
+            using var train = VocDataset.Open(settings.VocDir, settings.Split);
+            using var test = VocDataset.Open(settings.VocDir, settings.TestSplit);
             var (net, dev) = EvalModelFlags.Load(settings.Model, settings.Arch, sobel, settings.Seed, device);
             using var _ = net;
             settings = settings with { Arch = net.Arch };

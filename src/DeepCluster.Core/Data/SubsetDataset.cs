@@ -1,7 +1,11 @@
 namespace DeepCluster.Core.Data;
 
-/// <summary>Some samples of another dataset, in the other dataset's order.</summary>
-public sealed class SubsetDataset : IImageDataset
+/// <summary>
+/// Some samples of another dataset, in the other dataset's order. It owns the other dataset (as
+/// <see cref="DatasetSource.Open"/>'s <c>--limit</c> makes it): <see cref="Dispose"/> disposes it when it is
+/// <see cref="IDisposable"/> (a pack's memory mapping).
+/// </summary>
+public sealed class SubsetDataset : IImageDataset, IDisposable
 {
     readonly IImageDataset _inner;
     readonly int[] _indices;
@@ -37,6 +41,9 @@ public sealed class SubsetDataset : IImageDataset
     public bool TryReadJpeg(int index, ref byte[]? buffer, out int length) => _inner.TryReadJpeg(_indices[index], ref buffer, out length);
     /// <inheritdoc/>
     public string Describe(int index) => _inner.Describe(_indices[index]);
+
+    /// <summary>Disposes the other dataset when it is <see cref="IDisposable"/>.</summary>
+    public void Dispose() => (_inner as IDisposable)?.Dispose();
 
     /// <summary>
     /// A seeded, class-balanced sample of <paramref name="count"/> samples, in dataset order: every class gets

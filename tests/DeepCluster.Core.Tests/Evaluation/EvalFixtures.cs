@@ -55,5 +55,26 @@ public static class EvalFixtures
         }
     }
 
+    /// <summary>
+    /// Packs the flat image folder <paramref name="images"/> (VOC's <c>JPEGImages/</c>, Oxford's <c>jpg/</c>) into
+    /// <paramref name="output"/> as the README says: <c>deepcluster pack</c> of a folder whose one class folder is a link
+    /// to it. Returns the pack command's exit code and output.
+    /// </summary>
+    public static (int Code, string Out, string Err) PackFlatFolder(string images, string output, params string[] flags)
+    {
+        var stage = Directory.CreateTempSubdirectory("dc-stage-").FullName;
+        var link = Path.Combine(stage, Path.GetFileName(Path.TrimEndingDirectorySeparator(images)));
+        try
+        {
+            Directory.CreateSymbolicLink(link, Path.GetFullPath(images));
+            return Support.CliInProcess.Run(["pack", stage, output, .. flags]);
+        }
+        finally
+        {
+            File.Delete(link);                              // the link only, never what it points to
+            Directory.Delete(stage);
+        }
+    }
+
     static void WriteInt(byte[] b, int at, int v) => System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(b.AsSpan(at), v);
 }

@@ -71,6 +71,56 @@ public class EvalVocCommandTests
     }
 
     /// <summary>
+    /// <c>JPEGImages.dcpack</c>, packed as the README says (a folder linking to <c>JPEGImages/</c>, nothing resized at
+    /// the default <c>--max-side</c>), stands for <c>JPEGImages/</c>: the same fine-tuning and the same APs, to the digit.
+    /// </summary>
+    [Fact]
+    public void APackOfJpegImagesGivesTheNumbersOfTheFolder()
+    {
+        using var dir = new TempDir();
+        var voc = dir.File("voc");
+        VocFixture.Build(voc, train: 12, val: 4, side: 30);
+        var packed = dir.File("voc-packed");
+        CopyFolder(Path.Combine(voc, "ImageSets"), Path.Combine(packed, "ImageSets"));
+        var pack = EvalFixtures.PackFlatFolder(Path.Combine(voc, "JPEGImages"), Path.Combine(packed, "JPEGImages.dcpack"));
+        Assert.True(pack.Code == 0, pack.Err + pack.Out);
+        string[] flags = ["--stepsize", "7", "--eval_random_crops", "1"];
+        var folder = Run(Args(voc, dir.File("exp-folder"), 8, flags));
+        Assert.True(folder.Code == 0, folder.Err + folder.Out);
+        var (code, stdout, err) = Run(Args(packed, dir.File("exp-pack"), 8, flags));
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("images from the pack", stdout);
+        foreach (var key in new[] { "test_map", "train_map", "test_ap", "train_ap", "final_loss" })
+            Assert.Equal(Results(dir.File("exp-folder")).GetProperty(key).ToString(), Results(dir.File("exp-pack")).GetProperty(key).ToString());
+    }
+
+    /// <summary>A pack that lacks an image a split lists is one line naming the pack, the image and the list; exit 2.</summary>
+    [Fact]
+    public void APackWithoutAListedImageIsOneClearLine()
+    {
+        using var dir = new TempDir();
+        var voc = dir.File("voc");
+        VocFixture.Build(voc, train: 4, val: 2, side: 12);
+        File.Delete(Path.Combine(voc, "JPEGImages", VocFixture.Name("val", 1) + ".jpg"));
+        var pack = EvalFixtures.PackFlatFolder(Path.Combine(voc, "JPEGImages"), Path.Combine(voc, "JPEGImages.dcpack"));
+        Assert.True(pack.Code == 0, pack.Err + pack.Out);
+        Directory.Delete(Path.Combine(voc, "JPEGImages"), true);
+        var (code, stdout, err) = Run(Args(voc, dir.File("exp"), 1));
+        Assert.True(code == 2, $"exit {code}: {err}{stdout}");
+        Assert.Contains($"JPEGImages.dcpack: holds no image {VocFixture.Name("val", 1)}.jpg (aeroplane_val.txt lists it)", err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+
+    static void CopyFolder(string from, string to)
+    {
+        foreach (var d in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, d)));
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+            File.Copy(f, Path.Combine(to, Path.GetRelativePath(from, f)));
+    }
+
+    /// <summary>
     /// A released-format model (legacy serialization, <c>features.module.*</c> keys, no optimizer, Sobel, a 7-way
     /// top_layer) is fine-tuned with its conv layers frozen: the checkpoint keeps its conv weights bit for bit and has a
     /// new 20-way top layer.

@@ -6,9 +6,11 @@ namespace DeepCluster.Core.Evaluation.Voc;
 /// A split of Pascal VOC 2007 classification, as the published <c>VOC2007_dataset</c> reads it:
 /// <c>ImageSets/Main/{class}_{split}.txt</c> for each of the 20 <see cref="ClassNames"/> (lines <c>name label</c>,
 /// label 1 present, −1 absent, 0 difficult) and the images <c>JPEGImages/{name}.jpg</c>. Images are in the order the
-/// first class file lists them; <see cref="Targets"/> holds images × 20 labels (1, −1, 0) row-major.
+/// first class file lists them; <see cref="Targets"/> holds images × 20 labels (1, −1, 0) row-major. A pack
+/// <c>JPEGImages.dcpack</c> (<see cref="PackedImageFolder"/>) may stand for <c>JPEGImages/</c> (the folder wins when both
+/// exist): the images are then the packed ones, found by file name.
 /// </summary>
-public sealed class VocDataset : IImageDataset
+public sealed class VocDataset : IImageDataset, IDisposable
 {
     /// <summary>The 20 VOC classes, in sorted order (the published script sorts the class files by name).</summary>
     public static readonly string[] ClassNames =
@@ -19,6 +21,7 @@ public sealed class VocDataset : IImageDataset
 
     readonly string[] names;
     readonly string root;
+    readonly PackedImageFolder? pack;
 
     /// <summary>The split read (<c>train</c>, <c>val</c>, <c>trainval</c> or <c>test</c>).</summary>
     public string Split { get; }
@@ -31,27 +34,37 @@ public sealed class VocDataset : IImageDataset
     public IReadOnlyList<string> Classes => ClassNames;
     public int[]? Labels => null;
 
-    VocDataset(string root, string split, string[] names, sbyte[] targets)
+    VocDataset(string root, string split, string[] names, sbyte[] targets, PackedImageFolder? pack)
     {
-        this.root = root; Split = split; this.names = names; Targets = targets;
+        this.root = root; Split = split; this.names = names; Targets = targets; this.pack = pack;
     }
+
+    /// <summary>The pack the images come from, or null when they are the files of <c>JPEGImages/</c>.</summary>
+    public PackedDataset? Pack => pack?.Pack;
 
     /// <summary>Image <paramref name="index"/>'s name (<c>000005</c>).</summary>
     public string Name(int index) => names[index];
 
-    public string Describe(int index) => Path.Combine(root, "JPEGImages", names[index] + ".jpg");
+    public string Describe(int index) => pack?.Describe(names[index] + ".jpg") ?? Path.Combine(root, "JPEGImages", names[index] + ".jpg");
 
-    public RgbImage Load(int index) => ImageCodec.Decode(Describe(index));
+    public RgbImage Load(int index) => pack?.Load(names[index] + ".jpg") ?? ImageCodec.Decode(Describe(index));
+
+    /// <summary>Unmaps the pack, if the images come from one.</summary>
+    public void Dispose() => pack?.Dispose();
 
     /// <summary>Reads split <paramref name="split"/> of the VOC folder <paramref name="root"/>.</summary>
-    /// <exception cref="DirectoryNotFoundException">No such folder, or it lacks <c>ImageSets/Main</c> or <c>JPEGImages</c>.</exception>
-    /// <exception cref="InvalidDataException">A class file is missing, a line is malformed, the class files list different images, or an image file is missing (one line naming the file).</exception>
+    /// <exception cref="DirectoryNotFoundException">No such folder, or it lacks <c>ImageSets/Main</c> or <c>JPEGImages</c> (folder or pack).</exception>
+    /// <exception cref="InvalidDataException">A class file is missing, a line is malformed, the class files list different images, an image file is missing
+    /// or the pack lacks it, or the pack is damaged (one line naming the file).</exception>
     public static VocDataset Open(string root, string split)
     {
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"--vocdir {root}: no such folder.");
         var sets = Path.Combine(root, "ImageSets", "Main");
         if (!Directory.Exists(sets)) throw new DirectoryNotFoundException($"--vocdir {root}: no ImageSets/Main folder (expected the VOC2007 layout).");
-        if (!Directory.Exists(Path.Combine(root, "JPEGImages"))) throw new DirectoryNotFoundException($"--vocdir {root}: no JPEGImages folder (expected the VOC2007 layout).");
+        var jpegs = Path.Combine(root, "JPEGImages");
+        var packPath = PackedImageFolder.PackPathFor(jpegs);
+        if (!Directory.Exists(jpegs) && !File.Exists(packPath))
+            throw new DirectoryNotFoundException($"--vocdir {root}: no JPEGImages folder, nor a pack JPEGImages{PackFormat.Extension} (expected the VOC2007 layout).");
         var missing = ClassNames.Where(c => !File.Exists(Path.Combine(sets, $"{c}_{split}.txt"))).ToList();
         if (missing.Count > 0)
             throw new InvalidDataException($"{sets}: no {missing[0]}_{split}.txt" + (missing.Count > 1 ? $" (nor the files of {missing.Count - 1} other class{(missing.Count > 2 ? "es" : "")})" : "") +
@@ -84,10 +97,20 @@ public sealed class VocDataset : IImageDataset
             if (seen.Count != order.Count)
                 throw new InvalidDataException($"{file}: lists {seen.Count} of the {order.Count} images of {ClassNames[0]}_{split}.txt (e.g. not {order.First(n => !seen.Contains(n))}).");
         }
-        foreach (var name in order!)
-            if (!File.Exists(Path.Combine(root, "JPEGImages", name + ".jpg")))
-                throw new InvalidDataException($"{Path.Combine(root, "JPEGImages", name + ".jpg")}: no such image ({ClassNames[0]}_{split}.txt lists it).");
-        return new VocDataset(Path.GetFullPath(root), split, order.ToArray(), targets!);
+        if (Directory.Exists(jpegs))
+        {
+            foreach (var name in order!)
+                if (!File.Exists(Path.Combine(jpegs, name + ".jpg")))
+                    throw new InvalidDataException($"{Path.Combine(jpegs, name + ".jpg")}: no such image ({ClassNames[0]}_{split}.txt lists it).");
+            return new VocDataset(Path.GetFullPath(root), split, order.ToArray(), targets!, null);
+        }
+        var pack = PackedImageFolder.Open(packPath);
+        try
+        {
+            foreach (var name in order!) pack.IndexOf(name + ".jpg", $"{ClassNames[0]}_{split}.txt lists it");
+            return new VocDataset(Path.GetFullPath(root), split, order.ToArray(), targets!, pack);
+        }
+        catch { pack.Dispose(); throw; }
     }
 
     static IEnumerable<(string Name, sbyte Label)> Parse(string file, string[] lines)

@@ -107,6 +107,7 @@ public sealed class VocFineTuning
         Say(observer, start > 0
             ? $"resuming {folder.Root} at iteration {start} of {settings.Nit}"
             : $"fine-tuning {mode} of {model.Arch} on VOC2007 {settings.Split} ({train.Count} images, {train.DifficultCount} difficult labels) for {settings.Nit} iterations");
+        if (train.Pack is { } pack) Say(observer, $"images from the {pack}");
         double? finalLoss = Train(optimizer, start, observer, ct);
         Say(observer, $"scoring {settings.Split} and {settings.TestSplit} on {(settings.EvalRandomCrops ? "10 random crops" : "TenCrop")}");
         var trainScore = Evaluate(train, 1, observer, ct);

@@ -73,6 +73,88 @@ public class EvalRetrievalCommandTests
         Assert.Contains("no PCA-whitening", File.ReadAllText(dir.File("exp/summary.txt")));
     }
 
+    /// <summary>
+    /// <c>jpg.dcpack</c>, packed as the README says with a <c>--max-side</c> above every image's shorter side (nothing
+    /// resized; raw RGB), stands for <c>jpg/</c> in the searched and the <c>--other</c> dataset: the same APs, mAP and
+    /// rankings, to the digit.
+    /// </summary>
+    [Fact]
+    public void PacksOfJpgGiveTheNumbersOfTheFolders()
+    {
+        using var dir = new TempDir();
+        foreach (var (name, seed) in new[] { ("oxford", 1), ("paris", 2) })
+        {
+            RetrievalFixture.Build(dir.File(name), seed);
+            var packed = dir.File(name + "-packed");
+            CopyFolder(Path.Combine(dir.File(name), "gt_files"), Path.Combine(packed, "gt_files"));
+            var pack = EvalFixtures.PackFlatFolder(Path.Combine(dir.File(name), "jpg"), Path.Combine(packed, "jpg.dcpack"), "--max-side", "4096");
+            Assert.True(pack.Code == 0, pack.Err + pack.Out);
+        }
+        var folders = CliInProcess.Run(Args(dir.File("oxford"), dir.File("exp-folders"), "--other", dir.File("paris"), "--arch", "alexnet_small"));
+        Assert.True(folders.Code == 0, folders.Err + folders.Out);
+        var (code, stdout, err) = CliInProcess.Run(Args(dir.File("oxford-packed"), dir.File("exp-packs"), "--other", dir.File("paris-packed"), "--arch", "alexnet_small"));
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("15 images from the pack", stdout);
+        foreach (var key in new[] { "map", "ap", "images", "pca_images", "pca_energy" })
+            Assert.Equal(Results(dir.File("exp-folders")).GetProperty(key).ToString(), Results(dir.File("exp-packs")).GetProperty(key).ToString());
+        Assert.Equal(File.ReadAllLines(dir.File("exp-folders/ranks/b2_1.rnk")), File.ReadAllLines(dir.File("exp-packs/ranks/b2_1.rnk")));
+    }
+
+    /// <summary>
+    /// A pack that resized the images (here to a shorter side of 40 from 60) cannot give the published descriptors — the
+    /// query boxes are in the original's pixels and the resize to <c>--imdim</c> starts from the original — so it is
+    /// refused in one line that says why and how to pack instead; exit 2. So is a pack whose shorter sides reach its
+    /// <c>--max-side</c> (60 of 60: maybe resized).
+    /// </summary>
+    [Theory]
+    [InlineData("40")]
+    [InlineData("60")]
+    public void APackThatMayHaveResizedTheImagesIsRefused(string maxSide)
+    {
+        using var dir = new TempDir();
+        var data = dir.File("oxford");
+        RetrievalFixture.Build(data, seed: 1);
+        var pack = EvalFixtures.PackFlatFolder(Path.Combine(data, "jpg"), Path.Combine(data, "jpg.dcpack"), "--max-side", maxSide);
+        Assert.True(pack.Code == 0, pack.Err + pack.Out);
+        Directory.Delete(Path.Combine(data, "jpg"), true);
+        var (code, stdout, err) = CliInProcess.Run(Args(data, dir.File("exp"), "--arch", "alexnet_small"));
+        Assert.True(code == 2, $"exit {code}: {err}{stdout}");
+        Assert.Contains($"jpg.dcpack: packed with --max-side {maxSide}, which may have resized 15 of its images", err);
+        Assert.Contains("the query boxes are in the original image's coordinates", err);
+        Assert.Contains("with a --max-side above every image's shorter side", err);
+        Assert.Single(err.Trim().Split('\n'));
+        Assert.False(Directory.Exists(dir.File("exp")));
+    }
+
+    /// <summary>
+    /// The same command on a finished run's folder scores again from the saved descriptors (the same APs, nothing
+    /// described again); other settings on it are one line naming what differs, exit 2.
+    /// </summary>
+    [Fact]
+    public void AFinishedRunRescoresFromItsDescriptorsAndOtherSettingsAreRefused()
+    {
+        using var dir = new TempDir();
+        RetrievalFixture.Build(dir.File("oxford"), seed: 1);
+        string[] flags = ["--arch", "alexnet_small", "--checkpoint_every", "4"];
+        var first = CliInProcess.Run(Args(dir.File("oxford"), dir.File("exp"), flags));
+        Assert.True(first.Code == 0, first.Err + first.Out);
+        var map = Results(dir.File("exp")).GetProperty("ap").ToString();
+        var again = CliInProcess.Run(Args(dir.File("oxford"), dir.File("exp"), flags));
+        Assert.True(again.Code == 0, again.Err + again.Out);
+        Assert.Contains("resuming: the descriptors of 15/15 database oxford", again.Out);
+        Assert.Equal(map, Results(dir.File("exp")).GetProperty("ap").ToString());
+        var other = CliInProcess.Run(["eval-retrieval", "--dataset", dir.File("oxford"), "--imdim", "48", "--exp", dir.File("exp"), "--device", "cpu", .. flags]);
+        Assert.Equal(2, other.Code);
+        Assert.Contains("holds a retrieval evaluation with other settings (im_dim 64, now 48)", other.Err);
+        Assert.Single(other.Err.Trim().Split('\n'));
+    }
+
+    static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var f in Directory.EnumerateFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
+    }
+
     /// <summary>A released-format model (legacy serialization, <c>features.module.*</c> keys, Sobel, no optimizer) is evaluated.</summary>
     [Fact]
     public void ReleasedModelIsEvaluated()
@@ -101,6 +183,7 @@ public class EvalRetrievalCommandTests
     [InlineData("box-outside", "b2_1_query.txt: box 500 4 600 40 lies outside the 80×60 image")]
     [InlineData("no-junk-file", "b0_1_junk.txt: no such file")]
     [InlineData("other-lacks-layout", "--other")]
+    [InlineData("checkpoint-every-0", "--checkpoint_every 0: must be at least 1")]
     [InlineData("wrong-arch", "a model of architecture 'alexnet_small', but --arch says 'vgg16'")]
     [InlineData("weights-of-another-arch", "its weights do not fit alexnet")]
     public void BadInputIsOneClearLineAndExitCode2(string kind, string expected)
@@ -120,6 +203,7 @@ public class EvalRetrievalCommandTests
             case "bad-box": File.WriteAllText(Path.Combine(gt, "b2_1_query.txt"), "oxc1_b2_000001 50 4 10 40\n"); break;
             case "box-outside": File.WriteAllText(Path.Combine(gt, "b2_1_query.txt"), "oxc1_b2_000001 500 4 600 40\n"); break;
             case "no-junk-file": File.Delete(Path.Combine(gt, "b0_1_junk.txt")); break;
+            case "checkpoint-every-0": extra = [.. extra, "--checkpoint_every", "0"]; break;
             case "other-lacks-layout": Directory.CreateDirectory(dir.File("paris")); extra = [.. extra, "--other", dir.File("paris")]; break;
             case "wrong-arch" or "weights-of-another-arch":
                 using (var m = ModelFactory.Create("alexnet_small", sobel: false, numClasses: 0))
