@@ -30,6 +30,7 @@ public static class Cli
         root.Subcommands.Add(EvalLinearCommand.Create());
         root.Subcommands.Add(EvalVocCommand.Create());
         root.Subcommands.Add(EvalRetrievalCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         // Further subcommands register here.
         return root;
     }
