@@ -19,9 +19,9 @@ public static class ReportPlots
         ReportFonts.Ensure();
         var figures = new List<ReportFigure>();
         if (epochs.Count == 0) return figures;
-        figures.Add(Line("plot-convnet-loss", "ConvNet loss", "cross-entropy on the pseudo-labels",
+        figures.Add(Line("plot-convnet-loss", "ConvNet loss", "loss",
             [("ConvNet loss", epochs.Select(m => (m.Epoch, (double?)m.ConvnetLoss)))]));
-        figures.Add(Line("plot-kmeans-loss", "Clustering objective", "k-means loss (PIC: its objective)",
+        figures.Add(Line("plot-kmeans-loss", "Clustering objective", "clustering loss",
             [("clustering loss", epochs.Select(m => (m.Epoch, (double?)m.ClusteringLoss)))]));
         var nmi = new List<(string, IEnumerable<(int, double?)>)>();
         if (epochs.Any(m => m.NmiPrevious is not null)) nmi.Add(("NMI vs previous epoch", epochs.Select(m => (m.Epoch, m.NmiPrevious))));
@@ -56,6 +56,7 @@ public static class ReportPlots
         Frame(plot, title, yLabel);
         if (fixedRange is { } r) plot.Axes.SetLimitsY(r.Low, r.High);
         if (series.Count > 1) plot.ShowLegend(Alignment.LowerRight);
+        else plot.HideLegend();
         return Figure(plot, id, title);
     }
 
