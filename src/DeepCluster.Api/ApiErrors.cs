@@ -18,6 +18,7 @@ public static class ApiErrors
     public static (int Status, string Message) Map(Exception e, TimeSpan timeout) => e switch
     {
         UnknownExperimentException => (StatusCodes.Status404NotFound, e.Message),
+        FileNotFoundException => (StatusCodes.Status404NotFound, e.Message),
         ArgumentException or InvalidDataException or FormatException => (StatusCodes.Status400BadRequest, e.Message),
         JsonException j => (StatusCodes.Status400BadRequest, "request body: " + ApiJson.Describe(j)),
         BadHttpRequestException b => (b.StatusCode, "bad request: " + b.Message),

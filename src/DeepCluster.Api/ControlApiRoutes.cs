@@ -1,5 +1,7 @@
 using System.Globalization;
 using DeepCluster.Actors.Control;
+using DeepCluster.Core.Experiment;
+using DeepCluster.Core.Report;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -59,6 +61,31 @@ static class ControlApiRoutes
         app.MapPost("/api/experiments/{id}/resume", Answer((ctx, ct) => control.ResumeAsync(Id(ctx), ct)));
         app.MapPost("/api/experiments/{id}/stop", Answer((ctx, ct) => control.StopAsync(Id(ctx), ct)));
         app.MapGet("/api/experiments/{id}/logs", Answer((ctx, ct) => control.LogsAsync(Id(ctx), Offset(ctx), ct)));
+
+        // The page itself (text/html), not JSON: rendered first when the folder has none or it is older than the metrics.
+        async Task Report(HttpContext ctx)
+        {
+            var view = await Ask(ctx, (c, ct) => control.StatusAsync(Id(c), ct));
+            var html = await Task.Run(() => ReportPage(view), ctx.RequestAborted);
+            ctx.Response.ContentType = "text/html; charset=utf-8";
+            ctx.Response.Headers.CacheControl = "no-store";
+            ctx.Response.ContentLength = html.Length;
+            await ctx.Response.Body.WriteAsync(html, ctx.RequestAborted);
+        }
+
+        app.MapGet("/api/experiments/{id}/report", Report);
+    }
+
+    /// <summary>
+    /// The bytes of the experiment's <c>report.html</c> (<see cref="ExperimentReport.Current"/>); 404 while its folder holds
+    /// no experiment yet (its first model is still being made).
+    /// </summary>
+    static byte[] ReportPage(ExperimentStatusView view)
+    {
+        var folder = new ExperimentFolder(view.Folder);
+        if (!folder.HasConfig)
+            throw new FileNotFoundException($"{view.Id}: no report yet: the experiment has not started ({folder.ConfigPath} not written yet)");
+        return File.ReadAllBytes(ExperimentReport.Current(folder));
     }
 
     /// <summary>The <c>offset</c> query parameter of the logs endpoint (0 when absent).</summary>

@@ -23,6 +23,7 @@ namespace DeepCluster.Api;
 /// Endpoints: <c>POST /api/experiments</c> (a <see cref="DeepCluster.Core.Experiment.TrainConfig"/> as config.json
 /// writes it) → 201 <c>{"id"}</c>; <c>GET /api/experiments</c>; <c>GET /api/experiments/{id}</c>;
 /// <c>POST /api/experiments/{id}/pause|resume|stop</c>; <c>GET /api/experiments/{id}/logs?offset=N</c>;
+/// <c>GET /api/experiments/{id}/report</c> (the experiment's <c>report.html</c>, as HTML);
 /// <c>GET /api/health</c>. Errors: <c>{"error": "one line"}</c> with 400 (bad input), 401 (token), 404 (unknown id or
 /// endpoint), 503 (the experiments did not answer in time), 500 (anything else).
 /// </remarks>

@@ -34,6 +34,7 @@ public static class Cli
         root.Subcommands.Add(FeaturesCommand.Create());
         root.Subcommands.Add(AssignmentsCommand.Create());
         root.Subcommands.Add(VisuCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         // Further subcommands register here.
         return root;
     }

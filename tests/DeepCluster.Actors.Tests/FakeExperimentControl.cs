@@ -28,11 +28,11 @@ public sealed class FakeExperimentControl : IExperimentControl
     public IReadOnlyList<string> Calls { get { lock (gate) return calls.ToList(); } }
     public IReadOnlyList<TrainConfig> Submitted { get { lock (gate) return submitted.ToList(); } }
 
-    /// <summary>Adds an experiment as a host would show it.</summary>
-    public ExperimentStatusView Add(string id, string state = RunStates.Running, string? metrics = null)
+    /// <summary>Adds an experiment as a host would show it; <paramref name="folder"/>: its folder (else <c>/experiments/ID</c>).</summary>
+    public ExperimentStatusView Add(string id, string state = RunStates.Running, string? metrics = null, string? folder = null)
     {
         var view = new ExperimentStatusView(id, state, 3, 10, "clustering", 1200, 5000, 350.2, "rows", metrics,
-            new Dictionary<string, string> { ["features"] = "akka.tcp://deepcluster@127.0.0.1:4054" }, $"/experiments/{id}", null,
+            new Dictionary<string, string> { ["features"] = "akka.tcp://deepcluster@127.0.0.1:4054" }, folder ?? $"/experiments/{id}", null,
             new DateTimeOffset(2025, 1, 2, 3, 4, 5, TimeSpan.Zero));
         lock (gate) experiments[id] = new Entry { View = view };
         return view;

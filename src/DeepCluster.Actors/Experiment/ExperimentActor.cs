@@ -60,6 +60,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
     readonly PipelineActors actors;
     readonly ILoggingAdapter log = Context.GetLogger();
     readonly ExperimentOutputs outputs;
+    readonly LiveReport report;
     ExperimentState state = new();
     TrainConfig? pending;       // a new experiment's configuration: journaled once its first model is saved
     Stopwatch? epochClock;
@@ -74,6 +75,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
         this.journal = journal ?? JournalTarget.Legacy(folder);
         this.actors = actors;
         outputs = new ExperimentOutputs(folder, log, Say);
+        report = new LiveReport(folder, log, Say);
 
         Recover<SnapshotOffer>(o => { if (o.Snapshot is ExperimentState s) state = s; });
         Recover<IExperimentEvent>(e => state = state.Apply(e));
@@ -350,6 +352,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
             SaveSnapshot(state);
             outputs.Sync(state, epochJustFinished: true);
             Report(metrics);
+            report.Write(state.Config!.Verbose);   // before the next epoch starts, so that the last epoch's report is there when the run ends
             Continue();
         });
     }
@@ -360,6 +363,12 @@ public sealed class ExperimentActor : ReceivePersistentActor
         if (outputs.PublishCheckpoint(state) is { } error) { Fail(error); return; }
         Say($"done: {state.Completed.Count} epoch(s) in {folder.Root}");
         Report(new ExperimentCompleted(state.Epoch, folder.Root));
+    }
+
+    protected override void PostStop()
+    {
+        report.Dispose();
+        base.PostStop();
     }
 
     void Report(EpochMetrics m)

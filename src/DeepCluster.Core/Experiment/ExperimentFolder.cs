@@ -21,6 +21,8 @@ public sealed class ExperimentFolder
     public string ClustersPath => Path.Combine(Root, "clusters");
     public string MetricsPath => Path.Combine(Root, "metrics.jsonl");
     public string LogPath => Path.Combine(Root, "train.log");
+    /// <summary>The self-contained HTML report (<see cref="Report.ExperimentReport"/>), rewritten after every epoch.</summary>
+    public string ReportPath => Path.Combine(Root, Report.ExperimentReport.FileName);
     public string WorkDir => Path.Combine(Root, "work");
     public string LockPath => Path.Combine(Root, ".lock");
     /// <summary>The experiment's id (<c>experiment.id</c>, one line): its journal's persistence id is <c>experiment-ID</c>.</summary>
