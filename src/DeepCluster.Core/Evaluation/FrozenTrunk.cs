@@ -26,9 +26,8 @@ public sealed class FrozenTrunk
     {
         Model = model;
         Layer = layer;
-        var children = model.named_children().ToDictionary(c => c.name, c => c.module);
-        sobel = children.GetValueOrDefault("sobel") as Module<Tensor, Tensor>;
-        var features = ((Sequential)children["features"]).children().Cast<Module<Tensor, Tensor>>().ToList();
+        sobel = model.SobelFilter;
+        var features = model.FeatureLayers;
         int relus = 0, end = -1;
         for (int i = 0; i < features.Count && end < 0; i++)
             if (features[i] is ReLU && ++relus == layer.Relu) end = i;

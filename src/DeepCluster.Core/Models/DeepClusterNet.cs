@@ -27,6 +27,10 @@ public abstract class DeepClusterNet : Module<Tensor, Tensor>
     public int FeatureDim { get; }
     /// <summary>Side of the square input images the architecture expects (224, or 28 for alexnet_small).</summary>
     public int InputSize { get; }
+    /// <summary>The frozen Sobel filter (grey, then the two gradients), or null for a model on RGB.</summary>
+    public Module<Tensor, Tensor>? SobelFilter => sobel;
+    /// <summary>The layers of <c>features</c> in order (convs, BatchNorms, ReLUs, max-pools), for readers of one layer.</summary>
+    public IReadOnlyList<Module<Tensor, Tensor>> FeatureLayers => featureLayers;
     /// <summary>The clustering head, or null while features are extracted.</summary>
     public Linear? TopLayer => top_layer;
 

@@ -29,9 +29,8 @@ public sealed class LayerTap
     {
         Model = model;
         Conv = conv;
-        var children = model.named_children().ToDictionary(c => c.name, c => c.module);
-        sobel = children.GetValueOrDefault("sobel") as Module<Tensor, Tensor>;
-        var features = ((Sequential)children["features"]).children().Cast<Module<Tensor, Tensor>>().ToList();
+        sobel = model.SobelFilter;
+        var features = model.FeatureLayers;
         int convs = features.Count(m => m is Conv2d);
         if (conv < 1 || conv > convs) throw new ArgumentException($"--conv {conv}: {model.Arch} has conv layers 1 to {convs}.");
         int seen = 0, at = -1, relu = -1;
@@ -49,8 +48,7 @@ public sealed class LayerTap
     }
 
     /// <summary>How many conv layers <paramref name="model"/>'s <c>features</c> hold.</summary>
-    public static int ConvCount(DeepClusterNet model) =>
-        ((Sequential)model.named_children().First(c => c.name == "features").module).children().Count(m => m is Conv2d);
+    public static int ConvCount(DeepClusterNet model) => model.FeatureLayers.Count(m => m is Conv2d);
 
     /// <summary>
     /// Runs <paramref name="images"/> (N × 3 × H × W, as the caller prepared them) to conv N. <c>Relu</c> is the layer's

@@ -23,9 +23,8 @@ public sealed class RetrievalTrunk
     public RetrievalTrunk(DeepClusterNet model)
     {
         this.model = model;
-        var children = model.named_children().ToDictionary(c => c.name, c => c.module);
-        sobel = children.GetValueOrDefault("sobel") as Module<Tensor, Tensor>;
-        var features = ((Sequential)children["features"]).children().Cast<Module<Tensor, Tensor>>().ToList();
+        sobel = model.SobelFilter;
+        var features = model.FeatureLayers;
         if (features.Count == 0 || features[^1] is not TorchSharp.Modules.MaxPool2d)
             throw new ArgumentException($"{model.Arch}: its features do not end in a max-pool; R-MAC reads the map before it.");
         layers = features.Take(features.Count - 1).ToArray();
