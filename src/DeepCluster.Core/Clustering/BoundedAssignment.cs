@@ -89,25 +89,27 @@ public sealed class BoundedAssignment : IDisposable
         {
             var (_, i1, d2) = Top2(xAugmented.index_select(0, uncertain), xNorms.index_select(0, uncertain), centroids);
             assign.index_copy_(0, uncertain, i1);
-            distances.index_copy_(0, uncertain, (x.index_select(0, uncertain) - centroids.index_select(0, i1)).pow_(2).sum(1));
+            distances.index_copy_(0, uncertain, AssignedDistances(centroids, uncertain));
             lower.index_copy_(0, uncertain, d2.sqrt_());
         }
         previous.copy_(centroids);
         return (distances.clamp_min_(0).MoveToOuterDisposeScope(), assign.clone().MoveToOuterDisposeScope());
     }
 
-    /// <summary>||x_i - c_assign(i)||² for every point, in chunks.</summary>
-    Tensor AssignedDistances(Tensor centroids)
+    /// <summary>||x_i - c_assign(i)||² for every point, or for the points <paramref name="rows"/> (int64 indices), in chunks.</summary>
+    Tensor AssignedDistances(Tensor centroids, Tensor? rows = null)
     {
-        long n = x.shape[0];
+        long n = rows?.shape[0] ?? x.shape[0];
         long chunk = Math.Max(1024, ChunkedSearch.RowsPerChunk(centroids.shape[0], rowsPerChunk) * 4);
         var result = empty(n, ScalarType.Float32, x.device);
         for (long i0 = 0; i0 < n; i0 += chunk)
         {
             using var inner = NewDisposeScope();
             long b = Math.Min(chunk, n - i0);
-            var c = centroids.index_select(0, assign!.narrow(0, i0, b));
-            result.narrow(0, i0, b).copy_((x.narrow(0, i0, b) - c).pow_(2).sum(1));
+            var (points, owners) = rows is null
+                ? (x.narrow(0, i0, b), assign!.narrow(0, i0, b))
+                : (x.index_select(0, rows.narrow(0, i0, b)), assign!.index_select(0, rows.narrow(0, i0, b)));
+            result.narrow(0, i0, b).copy_((points - centroids.index_select(0, owners)).pow_(2).sum(1));
         }
         return result;
     }
