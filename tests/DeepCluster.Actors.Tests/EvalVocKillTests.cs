@@ -12,7 +12,7 @@ public class EvalVocKillTests
     {
         using var dir = new TempDir();
         VocFixture.Build(dir.File("voc"), train: 16, val: 4, side: 30);
-        string[] Args(string exp) => ["eval-voc", "--vocdir", dir.File("voc"), "--arch", "alexnet_small", "--nit", "40", "--stepsize", "15",
+        string[] Args(string exp) => ["eval-voc", "--vocdir", dir.File("voc"), "--arch", "alexnet_small", "--nit", "120", "--stepsize", "15",
                                       "--checkpoint_every", "10", "--eval_random_crops", "0", "--workers", "2", "--exp", exp, "--device", "cpu"];
         var whole = dir.File("whole");
         using (var run = new CliProcess(Args(whole)))
@@ -21,6 +21,7 @@ public class EvalVocKillTests
         var killed = dir.File("killed");
         using (var run = new CliProcess(Args(killed)))
         {
+            // The first checkpoint (iteration 10) leaves 110 iterations, about 1 s, for the kill to land in.
             Assert.True(run.WaitForFile(Path.Combine(killed, "checkpoint.pth.tar"), TimeSpan.FromMinutes(5)), run.Output);
             run.KillHard();
         }
