@@ -129,10 +129,11 @@ public class DamagedFilesTests(FinishedExperiment finished)
         var exp = dir.File("exp");
         using (var run = new CliProcess(FinishedExperiment.Args(exp)))
         {
-            Assert.True(run.WaitForLine("epoch 0 training", FinishedExperiment.Timeout), run.Output);
-            Thread.Sleep(500);                                               // an iteration checkpoint or two
+            // Inside epoch 0's training, after an iteration checkpoint: a fixed pause could outlast the 8 iterations.
+            Assert.True(run.WaitForFile(new ExperimentFolder(exp).IterationCheckpoint(1), FinishedExperiment.Timeout), run.Output);
             run.KillHard();
         }
+        Assert.Empty(new ExperimentFolder(exp).ReadMetrics());               // killed before the epoch ended
         var moved = dir.File("moved");
         Directory.Move(exp, moved);                                          // the old path no longer exists
 

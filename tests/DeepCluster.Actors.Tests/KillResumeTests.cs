@@ -34,7 +34,10 @@ public class KillResumeTests
             var found = run.WaitForAnyLine(markers[next..], timeout);
             Assert.True(found >= 0, $"never saw any of '{string.Join("', '", markers[next..])}':\n{run.Output}");
             var marker = markers[next + found];
-            if (marker == "epoch 2 training") Thread.Sleep(700);   // somewhere inside the epoch, maybe mid-checkpoint
+            // Inside epoch 2's training, once its iteration-4 checkpoint exists (16 iterations an epoch, one every 4):
+            // a fixed pause could outlast the epoch on a fast machine.
+            if (marker == "epoch 2 training")
+                Assert.True(run.WaitForFile(new ExperimentFolder(exp).IterationCheckpoint(9), timeout), run.Output);
             run.KillHard();
             killedAt.Add(marker);
             next += found + 1;
