@@ -110,8 +110,20 @@ public sealed class CliProcess : IDisposable
     /// <summary>Sends a signal by name (TERM, INT), as `kill -TERM` or Ctrl+C would.</summary>
     public void Signal(string name)
     {
+        if (name is "INT" or "QUIT" && IgnoredHere(name == "INT" ? 2 : 3))
+            throw new InvalidOperationException($"SIG{name} is ignored by this test process, so by the program it starts too " +
+                "(a non-interactive shell ignores it for the jobs it puts in the background): run the tests in the foreground, " +
+                "or from a shell with job control (set -m).");
         using var kill = Process.Start("kill", ["-" + name, process.Id.ToString()])!;
         kill.WaitForExit();
+    }
+
+    /// <summary>Whether signal <paramref name="number"/> is ignored by this process (the SigIgn mask of /proc/self/status),
+    /// a disposition every child inherits.</summary>
+    static bool IgnoredHere(int number)
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << (number - 1))) != 0;
     }
 
     public int WaitForExit(TimeSpan timeout)
