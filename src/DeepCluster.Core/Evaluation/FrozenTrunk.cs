@@ -34,8 +34,7 @@ public sealed class FrozenTrunk
         if (end < 0) throw new ArgumentException($"--conv {layer.Conv}: {model.Arch} has only {relus} ReLUs in its features.");
         layers = features.Take(end + 1).ToArray();
         pool = AvgPool2d(layer.Kernel, layer.Stride, layer.Padding);
-        model.eval();
-        foreach (var p in model.parameters()) p.requires_grad = false;
+        model.Freeze();
     }
 
     /// <summary>The pooled features of a batch (N × C × H × W images) as an N × <see cref="ProbeLayer.Dim"/> tensor.</summary>

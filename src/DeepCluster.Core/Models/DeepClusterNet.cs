@@ -34,6 +34,16 @@ public abstract class DeepClusterNet : Module<Tensor, Tensor>
     /// <summary>The clustering head, or null while features are extracted.</summary>
     public Linear? TopLayer => top_layer;
 
+    /// <summary>
+    /// Eval mode (BatchNorm statistics frozen, no dropout) and no parameter asking for a gradient: the model as a
+    /// linear probe, a retrieval pass or a visualisation reads it.
+    /// </summary>
+    public void Freeze()
+    {
+        eval();
+        foreach (var p in parameters()) p.requires_grad = false;
+    }
+
     protected DeepClusterNet(string arch, Sequential features, Sequential classifier, int featureDim, int numClasses,
                              bool useSobel, int inputSize) : base(arch)
     {

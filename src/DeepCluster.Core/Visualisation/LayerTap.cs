@@ -43,8 +43,7 @@ public sealed class LayerTap
         convAt = at;
         layers = features.Take(relu).ToArray();
         Channels = (int)((Conv2d)features[at]).weight!.shape[0];
-        model.eval();
-        foreach (var p in model.parameters()) p.requires_grad = false;
+        model.Freeze();
     }
 
     /// <summary>How many conv layers <paramref name="model"/>'s <c>features</c> hold.</summary>

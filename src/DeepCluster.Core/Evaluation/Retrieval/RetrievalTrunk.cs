@@ -29,8 +29,7 @@ public sealed class RetrievalTrunk
             throw new ArgumentException($"{model.Arch}: its features do not end in a max-pool; R-MAC reads the map before it.");
         layers = features.Take(features.Count - 1).ToArray();
         Channels = (int)layers.OfType<TorchSharp.Modules.Conv2d>().Last().weight!.shape[0];
-        model.eval();
-        foreach (var p in model.parameters()) p.requires_grad = false;
+        model.Freeze();
     }
 
     /// <summary>The feature map [1, C, h, w] of one normalised image [1, 3, H, W] (which stays the caller's).</summary>
