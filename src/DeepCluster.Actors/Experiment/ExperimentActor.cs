@@ -60,7 +60,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
     readonly PipelineActors actors;
     readonly ILoggingAdapter log = Context.GetLogger();
     readonly ExperimentOutputs outputs;
-    readonly LiveReport report;
+    readonly IActorRef reporter;
     ExperimentState state = new();
     TrainConfig? pending;       // a new experiment's configuration: journaled once its first model is saved
     Stopwatch? epochClock;
@@ -75,7 +75,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
         this.journal = journal ?? JournalTarget.Legacy(folder);
         this.actors = actors;
         outputs = new ExperimentOutputs(folder, log, Say);
-        report = new LiveReport(folder, log, Say);
+        reporter = Context.ActorOf(ReportActor.Props(folder).WithDispatcher(ComputeDispatcher), "report");
 
         Recover<SnapshotOffer>(o => { if (o.Snapshot is ExperimentState s) state = s; });
         Recover<IExperimentEvent>(e => state = state.Apply(e));
@@ -100,6 +100,12 @@ public sealed class ExperimentActor : ReceivePersistentActor
         // A pipeline actor threw (its supervisor restarted it): the phase's work is lost, end the run rather than wait.
         Command<Hosting.PipelineActorFailed>(f => Fail((state.Model is null ? "model initialisation"
             : $"{state.Phase.ToString().ToLowerInvariant()} of epoch {state.Epoch}") + $": the {f.Actor} actor failed: {f.Error}"));
+        Command<ReportFlushed>(_ => Completed());
+        Command<ReportNotFlushed>(_ =>
+        {
+            Say($"{folder.ReportPath}: still being drawn after {ReportWait.TotalSeconds:F0} s; not waited for");
+            Completed();
+        });
         Command<SaveSnapshotSuccess>(_ => { });
         Command<SaveSnapshotFailure>(f => log.Warning("snapshot not saved: {0}", f.Cause.Message));
     }
@@ -352,23 +358,33 @@ public sealed class ExperimentActor : ReceivePersistentActor
             SaveSnapshot(state);
             outputs.Sync(state, epochJustFinished: true);
             Report(metrics);
-            report.Write(state.Config!.Verbose);   // before the next epoch starts, so that the last epoch's report is there when the run ends
+            reporter.Tell(new RenderReport(state.Config!.Verbose));   // drawn while the next epoch runs; Finish waits for it
             Continue();
         });
     }
 
-    /// <summary>Every epoch is done: the published checkpoint is checked (re-published if need be) before saying so.</summary>
+    /// <summary>
+    /// Every epoch is done: the published checkpoint is checked (re-published if need be), and the last epoch's report
+    /// written, before saying so (<c>train</c> exits on <see cref="ExperimentCompleted"/>). A report that takes longer
+    /// than <see cref="ReportWait"/> is not waited for: the run is done either way.
+    /// </summary>
     void Finish()
     {
         if (outputs.PublishCheckpoint(state) is { } error) { Fail(error); return; }
-        Say($"done: {state.Completed.Count} epoch(s) in {folder.Root}");
-        Report(new ExperimentCompleted(state.Epoch, folder.Root));
+        reporter.Ask<ReportFlushed>(FlushReport.Instance, ReportWait).PipeTo(Self, failure: _ => ReportNotFlushed.Instance);
     }
 
-    protected override void PostStop()
+    /// <summary>The report was not written within <see cref="ReportWait"/> of the end.</summary>
+    sealed record ReportNotFlushed
     {
-        report.Dispose();
-        base.PostStop();
+        public static ReportNotFlushed Instance { get; } = new();
+    }
+
+    void Completed()
+    {
+        if (failed || !state.Finished) return;
+        Say($"done: {state.Completed.Count} epoch(s) in {folder.Root}");
+        Report(new ExperimentCompleted(state.Epoch, folder.Root));
     }
 
     void Report(EpochMetrics m)
@@ -416,6 +432,10 @@ public sealed class ExperimentActor : ReceivePersistentActor
     /// <see cref="Hosting.PipelineSupervisor"/> passes it on to the console (<c>train</c>) or to the host's entity.
     /// </summary>
     void Report(object message) => Context.Parent.Tell(message);
+
+    /// <summary>The dispatcher of long-running work (<c>deepcluster.compute-dispatcher</c>): the report gets a thread of its own.</summary>
+    const string ComputeDispatcher = "deepcluster.compute-dispatcher";
+    static readonly TimeSpan ReportWait = TimeSpan.FromMinutes(2);
 
     static SgdSettings Sgd(TrainConfig c) => new(c.Lr, c.Momentum, c.Wd);
 }

@@ -1,0 +1,56 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using DeepCluster.Actors.Experiment;
+using DeepCluster.Actors.Progress;
+using DeepCluster.Core.Experiment;
+using DeepCluster.Core.Report;
+using DeepCluster.Core.Tests.Support;
+
+namespace DeepCluster.Actors.Tests;
+
+/// <summary>
+/// The experiment's report actor: a flush is answered only after the pages asked for before it are written (the run's
+/// end waits on that), and a page that cannot be written is a line to the parent, not a failure.
+/// </summary>
+[Collection("reported experiment")]
+public class ReportActorTests(ReportedExperiment run) : TestKit
+{
+    static readonly TimeSpan Render = TimeSpan.FromMinutes(1);
+
+    [Fact]
+    public void AFlushIsAnsweredAfterThePageAskedForBeforeIt()
+    {
+        using var dir = new TempDir();
+        var folder = new ExperimentFolder(run.CopyTo(dir));
+        File.Delete(folder.ReportPath);
+        var reporter = ChildActorOf(ReportActor.Props(folder));
+        reporter.Tell(new RenderReport(Verbose: true), TestActor);
+        reporter.Tell(FlushReport.Instance, TestActor);
+        var said = ExpectMsg<ExperimentLog>(Render);
+        Assert.StartsWith($"{folder.ReportPath}: 2 epoch(s), 4 plots, {run.ClusterRows} clusters shown, in ", said.Text);
+        ExpectMsg<ReportFlushed>(Render);
+        Assert.Contains("Clusters of epoch 1", File.ReadAllText(folder.ReportPath));
+
+        File.Delete(folder.ReportPath);
+        reporter.Tell(new RenderReport(Verbose: false), TestActor);   // quiet: nothing said, the page written all the same
+        reporter.Tell(FlushReport.Instance, TestActor);
+        ExpectMsg<ReportFlushed>(Render);
+        Assert.True(File.Exists(folder.ReportPath));
+    }
+
+    [Fact]
+    public void APageThatCannotBeWrittenIsALineAndTheNextFlushIsStillAnswered()
+    {
+        using var dir = new TempDir();
+        var folder = new ExperimentFolder(run.CopyTo(dir));
+        File.Delete(folder.ReportPath);
+        Directory.CreateDirectory(folder.ReportPath);                       // a folder where the page would go
+        var reporter = ChildActorOf(ReportActor.Props(folder));
+        reporter.Tell(new RenderReport(Verbose: false), TestActor);
+        reporter.Tell(FlushReport.Instance, TestActor);
+        var said = ExpectMsg<ExperimentLog>(Render);
+        Assert.StartsWith($"{folder.ReportPath}: not written (", said.Text);
+        Assert.EndsWith("; training goes on", said.Text);
+        ExpectMsg<ReportFlushed>(Render);
+    }
+}
