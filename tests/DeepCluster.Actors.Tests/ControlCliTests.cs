@@ -57,7 +57,7 @@ public class ControlCliTests
     {
         await using var host = await ControlApiHost.StartAsync();
         var (code, output, err) = Run(host, ["submit", CliProcess.FashionMnist, "--limit", "1000", .. flags.Split(' ')]);
-        TrainInputErrorTests.AssertOneLine(code, output, err, expected);
+        CliErrors.AssertOneLine(code, output, err, expected);
         Assert.Empty(host.Control.Calls);
     }
 
@@ -107,15 +107,15 @@ public class ControlCliTests
         using var dir = new TempDir();
         // An existing folder is resumed here: config.json is missing, nothing reaches the host.
         var (code, output, err) = TrainCliTests.Run("resume", dir.Path);
-        TrainInputErrorTests.AssertOneLine(code, output, err, $"{dir.Path}: no experiment here (config.json missing)");
+        CliErrors.AssertOneLine(code, output, err, $"{dir.Path}: no experiment here (config.json missing)");
         Assert.Empty(host.Control.Calls);
         // With --host (or --token-file, --cacert) the argument is always an id.
         (code, output, err) = Run(host, "resume", dir.Path);
-        TrainInputErrorTests.AssertOneLine(code, output, err, $"no experiment {dir.Path} on this host");
+        CliErrors.AssertOneLine(code, output, err, $"no experiment {dir.Path} on this host");
         Assert.Equal([$"resume {dir.Path}"], host.Control.Calls);
         // An id with --epochs: the flag is for folders only.
         (code, output, err) = Run(host, "resume", "alpha", "--epochs", "5");
-        TrainInputErrorTests.AssertOneLine(code, output, err, "--epochs: only for continuing an experiment folder in this process");
+        CliErrors.AssertOneLine(code, output, err, "--epochs: only for continuing an experiment folder in this process");
         Assert.Single(host.Control.Calls);
     }
 
@@ -127,22 +127,22 @@ public class ControlCliTests
         using var dir = new TempDir();
         File.WriteAllText(dir.File("wrong"), "not-the-token\n");
         var (code, output, err) = TrainCliTests.Run("status", "alpha", "--host", host.Url, "--token-file", dir.File("wrong"));
-        TrainInputErrorTests.AssertOneLine(code, output, err, $"{host.Url} refused the token of --token-file {dir.File("wrong")}: wrong bearer token");
+        CliErrors.AssertOneLine(code, output, err, $"{host.Url} refused the token of --token-file {dir.File("wrong")}: wrong bearer token");
 
         (code, output, err) = TrainCliTests.Run("status", "alpha", "--host", host.Url, "--token-file", dir.File("none"));
-        TrainInputErrorTests.AssertOneLine(code, output, err, $"--token-file {dir.File("none")}: no such file");
+        CliErrors.AssertOneLine(code, output, err, $"--token-file {dir.File("none")}: no such file");
 
         (code, output, err) = Run(host, "pause", "nosuch");
-        TrainInputErrorTests.AssertOneLine(code, output, err, $"no experiment nosuch on this host ({host.Url})");
+        CliErrors.AssertOneLine(code, output, err, $"no experiment nosuch on this host ({host.Url})");
         (code, output, err) = Run(host, "logs", "nosuch", "--follow");
-        TrainInputErrorTests.AssertOneLine(code, output, err, "no experiment nosuch on this host");
+        CliErrors.AssertOneLine(code, output, err, "no experiment nosuch on this host");
 
         host.Control.Failure = new InvalidOperationException("journal unavailable");
         (code, output, err) = Run(host, "list");
-        TrainInputErrorTests.AssertOneLine(code, output, err, "internal error (InvalidOperationException: journal unavailable)");
+        CliErrors.AssertOneLine(code, output, err, "internal error (InvalidOperationException: journal unavailable)");
 
         (code, output, err) = TrainCliTests.Run("list", "--host", "127.0.0.1:8484", "--token-file", host.TokenFile);
-        TrainInputErrorTests.AssertOneLine(code, output, err, "--host 127.0.0.1:8484: expected the host's API URL, such as http://127.0.0.1:8484");
+        CliErrors.AssertOneLine(code, output, err, "--host 127.0.0.1:8484: expected the host's API URL, such as http://127.0.0.1:8484");
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public class ControlCliTests
         listener.Stop();
         var clock = Stopwatch.StartNew();
         var (code, output, err) = TrainCliTests.Run("list", "--host", $"http://127.0.0.1:{port}", "--token-file", dir.File("token"));
-        TrainInputErrorTests.AssertOneLine(code, output, err, $"cannot reach the control API at http://127.0.0.1:{port}: connection refused");
+        CliErrors.AssertOneLine(code, output, err, $"cannot reach the control API at http://127.0.0.1:{port}: connection refused");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), clock.Elapsed.ToString());
     }
 
@@ -194,9 +194,9 @@ public class ControlCliTests
         AssertOk(Run(host, "status", "alpha", "--cacert", dir.File("host.pem")));
         AssertOk(Run(host, "stop", "alpha", "--cacert", dir.File("host.p12")));
         var (code, output, err) = Run(host, "status", "alpha");
-        TrainInputErrorTests.AssertOneLine(code, output, err, "the host's certificate is not trusted (self-signed?); give it, or the CA that signed it, with --cacert FILE");
+        CliErrors.AssertOneLine(code, output, err, "the host's certificate is not trusted (self-signed?); give it, or the CA that signed it, with --cacert FILE");
         (code, output, err) = Run(host, "status", "alpha", "--cacert", dir.File("nothere.pem"));
-        TrainInputErrorTests.AssertOneLine(code, output, err, $"--cacert {dir.File("nothere.pem")}: file not found");
+        CliErrors.AssertOneLine(code, output, err, $"--cacert {dir.File("nothere.pem")}: file not found");
         Assert.Equal(["status alpha", "stop alpha"], host.Control.Calls);
     }
 

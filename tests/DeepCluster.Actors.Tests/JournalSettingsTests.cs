@@ -99,7 +99,7 @@ public class JournalSettingsTests
         using var dir = new TempDir();
         var exp = dir.File("exp");
         var (code, output, err) = TrainCliTests.Run(TrainCliTests.Small(exp, "--journal", value));
-        TrainInputErrorTests.AssertOneLine(code, output, err, expected);
+        CliErrors.AssertOneLine(code, output, err, expected);
         Assert.DoesNotContain("hunter2", err);
         Assert.False(Directory.Exists(exp));
     }

@@ -111,7 +111,7 @@ public class PostgresJournalTests
         var exp = dir.File("exp");
         var clock = Stopwatch.StartNew();
         var (code, output, err) = TrainCliTests.Run(Args(exp, $"postgres://deepcluster:secret@127.0.0.1:{port}/nowhere"));
-        TrainInputErrorTests.AssertOneLine(code, output, err, $"PostgreSQL journal deepcluster@127.0.0.1:{port}/nowhere: cannot connect");
+        CliErrors.AssertOneLine(code, output, err, $"PostgreSQL journal deepcluster@127.0.0.1:{port}/nowhere: cannot connect");
         Assert.DoesNotContain("secret", err);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
         Assert.False(Directory.Exists(exp));
@@ -124,7 +124,7 @@ public class PostgresJournalTests
         using var dir = new TempDir();
         var exp = dir.File("exp");
         var (code, output, err) = TrainCliTests.Run(Args(exp, b.ConnectionString));
-        TrainInputErrorTests.AssertOneLine(code, output, err, $"PostgreSQL journal {b.Username}@{b.Host}:{b.Port}/{b.Database}: ");
+        CliErrors.AssertOneLine(code, output, err, $"PostgreSQL journal {b.Username}@{b.Host}:{b.Port}/{b.Database}: ");
         Assert.Contains("password authentication failed", err);
         Assert.DoesNotContain("not-the-password", err);
         Assert.False(Directory.Exists(exp));
@@ -141,7 +141,7 @@ public class PostgresJournalTests
         folder.WriteMetrics([new EpochMetrics { Epoch = 0 }]);
         File.WriteAllText(folder.IdPath, "0123456789abcdef\n");
         var (code, output, err) = TrainCliTests.Run(Args(exp, db.ConnectionString));
-        TrainInputErrorTests.AssertOneLine(code, output, err, "holds no events of experiment 0123456789abcdef but the folder holds results (metrics.jsonl)");
+        CliErrors.AssertOneLine(code, output, err, "holds no events of experiment 0123456789abcdef but the folder holds results (metrics.jsonl)");
         Assert.Contains("--restart", err);
     }
 

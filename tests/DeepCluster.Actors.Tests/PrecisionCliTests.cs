@@ -32,7 +32,7 @@ public class PrecisionCliTests
         // The same folder in fp32 (the default): one line naming --precision with both values; nothing changes.
         var before = FinishedExperiment.Snapshot(exp);
         (code, output, err) = TrainCliTests.Run(TrainCliTests.Small(exp));
-        TrainInputErrorTests.AssertOneLine(code, output, err, "--precision bf16 (folder) vs fp32 (now)");
+        CliErrors.AssertOneLine(code, output, err, "--precision bf16 (folder) vs fp32 (now)");
         FinishedExperiment.AssertUnchanged(before, exp);
     }
 
@@ -45,7 +45,7 @@ public class PrecisionCliTests
         try
         {
             var (code, output, err) = TrainCliTests.Run(TrainCliTests.Small(exp, "--precision", "bf16"));
-            TrainInputErrorTests.AssertOneLine(code, output, err, "--precision bf16: this CPU has no native bf16 arithmetic");
+            CliErrors.AssertOneLine(code, output, err, "--precision bf16: this CPU has no native bf16 arithmetic");
             Assert.False(Directory.Exists(exp));
         }
         finally { Bf16Support.PretendCpuLacksBf16 = false; }

@@ -10,16 +10,6 @@ namespace DeepCluster.Actors.Tests;
 [Collection("console")]
 public class TrainInputErrorTests
 {
-    internal static void AssertOneLine(int code, string output, string err, string expected)
-    {
-        Assert.True(code == 2, $"exit {code}\n{output}{err}");
-        var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("deepcluster: ", line);
-        Assert.Contains(expected, line);
-        Assert.DoesNotContain("   at ", output + err);
-        Assert.DoesNotContain("Usage:", output + err);
-    }
-
     [Theory]
     [InlineData("--arch nosuch", "--arch: Argument 'nosuch' not recognized. Must be one of: 'alexnet'")]
     [InlineData("--batch abc", "--batch abc: expected a whole number (see 'deepcluster train --help')")]
@@ -41,7 +31,7 @@ public class TrainInputErrorTests
         using var dir = new TempDir();
         var exp = dir.File("exp");
         var (code, output, err) = TrainCliTests.Run(["train", CliProcess.FashionMnist, "--exp", exp, .. flags.Split(' ')]);
-        AssertOneLine(code, output, err, expected);
+        CliErrors.AssertOneLine(code, output, err, expected);
         Assert.False(Directory.Exists(exp));
     }
 
@@ -49,7 +39,7 @@ public class TrainInputErrorTests
     public void AnUnknownCommandIsOneLine()
     {
         var (code, output, err) = TrainCliTests.Run("frobnicate");
-        AssertOneLine(code, output, err, "(see 'deepcluster --help')");
+        CliErrors.AssertOneLine(code, output, err, "(see 'deepcluster --help')");
     }
 
     [Fact]
@@ -58,9 +48,9 @@ public class TrainInputErrorTests
         using var dir = new TempDir();
         File.WriteAllText(dir.File("file"), "x");
         var (code, output, err) = TrainCliTests.Run(TrainCliTests.Small(dir.File("file")));
-        AssertOneLine(code, output, err, "--exp");
+        CliErrors.AssertOneLine(code, output, err, "--exp");
         (code, output, err) = TrainCliTests.Run(TrainCliTests.Small(Path.Combine(dir.File("file"), "exp")));
-        AssertOneLine(code, output, err, "--exp");
+        CliErrors.AssertOneLine(code, output, err, "--exp");
         Assert.Equal("x", File.ReadAllText(dir.File("file")));
     }
 
@@ -74,7 +64,7 @@ public class TrainInputErrorTests
                   Path.Combine(data, Path.GetFileName(Directory.GetFiles(CliProcess.FashionMnist, "train-images-idx3-ubyte*").First())));
         var exp = dir.File("exp");
         var (code, output, err) = TrainCliTests.Run("train", data, "--split", "t10k", "--exp", exp);
-        AssertOneLine(code, output, err, "--split t10k");
+        CliErrors.AssertOneLine(code, output, err, "--split t10k");
         Assert.Contains("t10k-images-idx3-ubyte", err);
         Assert.False(Directory.Exists(exp));
     }
@@ -95,7 +85,7 @@ public class TrainInputErrorTests
         File.WriteAllText(conf, text);
         var exp = dir.File("exp");
         var (code, output, err) = TrainCliTests.Run(TrainCliTests.Small(exp, "--config", conf));
-        AssertOneLine(code, output, err, expected);
+        CliErrors.AssertOneLine(code, output, err, expected);
         Assert.Contains(conf, err);
         Assert.False(Directory.Exists(exp));
     }
@@ -126,7 +116,7 @@ public class TrainInputErrorTests
         var run = Task.Run(() => TrainCliTests.Run(SupervisionTests.Inject(actor, message), TrainCliTests.Small(dir.File("exp"))));
         Assert.True(run.Wait(TimeSpan.FromSeconds(90)), $"the command hung after the {actor} failed");
         var (code, output, err) = run.Result;
-        AssertOneLine(code, output, err, $"the {actor} actor failed: InvalidOperationException: injected fault on {message}");
+        CliErrors.AssertOneLine(code, output, err, $"the {actor} actor failed: InvalidOperationException: injected fault on {message}");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
     }
 }

@@ -71,10 +71,7 @@ public class ClusterCommandTests
             _ => MakeWithNumpy(dir, file),
         };
         var (code, stdout, err) = Run("cluster", path, "--k", k, "--pca", pca, "--clustering", clustering, "--device", "cpu", "--out", dir.File("o"));
-        Assert.Equal(2, code);
-        Assert.Contains(expected, err);
-        Assert.Single(err.Trim().Split('\n'));
-        Assert.DoesNotContain("   at ", err + stdout);
+        CliErrors.AssertOneLine(code, stdout, err, expected);
         if (file is "missing" or "f8" or "rank3" or "garbage") Assert.Contains(path, err);
     }
 

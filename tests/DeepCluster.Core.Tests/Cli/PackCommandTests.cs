@@ -12,13 +12,7 @@ public class PackCommandTests
         => CliInProcess.Run(args);
 
     static void AssertOneLineError((int Code, string Out, string Err) r, string expected)
-    {
-        Assert.True(r.Code == 2, $"exit {r.Code}\n{r.Out}{r.Err}");
-        var line = Assert.Single(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("deepcluster: ", line);
-        Assert.Contains(expected, line);
-        Assert.DoesNotContain("   at ", r.Out + r.Err);
-    }
+        => CliErrors.AssertOneLine(r.Code, r.Out, r.Err, expected);
 
     [Fact]
     public void PacksAFolderAndRefusesToOverwriteWithoutForce()

@@ -218,10 +218,7 @@ public class EvalLinearCommandTests
         }
         var conv = kind == "conv-7" ? "7" : "1";
         var (code, stdout, err) = Run(["eval-linear", "--data", data, "--conv", conv, "--epochs", "1", "--exp", exp, "--device", "cpu", .. extra]);
-        Assert.True(code == 2, $"exit {code}: {err}{stdout}");
-        Assert.Contains(expected, err);
-        Assert.Single(err.Trim().Split('\n'));
-        Assert.DoesNotContain("   at ", err);
+        CliErrors.AssertOneLine(code, stdout, err, expected);
         if (kind != "training-folder") Assert.False(File.Exists(Path.Combine(exp, "settings.json")));
     }
 }

@@ -132,9 +132,7 @@ public class ModelsDownloadTests
         server.Files[Checkpoint] = body;
         var wrong = Sha(Bytes(10, 6));
         var (code, stdout, err) = CliInProcess.Run(Download(server, dir, "--checksums", Checksums(dir, wrong)));
-        Assert.Equal(2, code);
-        Assert.Contains($"SHA-256 {Sha(body)} does not match the expected {wrong}", err);
-        Assert.Single(err.Trim().Split('\n'));
+        CliErrors.AssertOneLine(code, stdout, err, $"SHA-256 {Sha(body)} does not match the expected {wrong}");
         var final = Path.Combine(dir.File("models"), "alexnet", "checkpoint.pth.tar");
         Assert.False(File.Exists(final), stdout);
         Assert.False(File.Exists(final + ".part"));                          // the next run starts over
@@ -171,10 +169,8 @@ public class ModelsDownloadTests
         using var dir = new TempDir();
         File.WriteAllText(dir.File("bad"), "not-a-hash  alexnet/checkpoint.pth.tar\n");
         if (flag == "--checksums") value = dir.File(value);
-        var (code, _, err) = CliInProcess.Run("models", "download", "--dir", dir.File("models"), flag, value);
-        Assert.Equal(2, code);
-        Assert.Contains(expected, err);
-        Assert.Single(err.Trim().Split('\n'));
+        var (code, stdout, err) = CliInProcess.Run("models", "download", "--dir", dir.File("models"), flag, value);
+        CliErrors.AssertOneLine(code, stdout, err, expected);
     }
 
     [Fact]

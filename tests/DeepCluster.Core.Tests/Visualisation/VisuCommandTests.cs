@@ -185,10 +185,7 @@ public class VisuCommandTests
             default: args = ["visu", "gradient-ascent", "--conv", "1", "--exp", exp]; break;
         }
         var (code, stdout, err) = CliInProcess.Run(args);
-        Assert.True(code == 2, $"exit {code}: {err}{stdout}");
-        Assert.Contains(expected, err);
-        Assert.Single(err.Trim().Split('\n'));
-        Assert.DoesNotContain("   at ", err);
+        CliErrors.AssertOneLine(code, stdout, err, expected);
         Assert.False(Directory.Exists(Path.Combine(exp, "conv1")) && Directory.EnumerateFiles(Path.Combine(exp, "conv1")).Any());
     }
 }
