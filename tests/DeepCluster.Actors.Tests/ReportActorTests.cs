@@ -39,6 +39,29 @@ public class ReportActorTests(ReportedExperiment run) : TestKit
     }
 
     [Fact]
+    public void TheClustersSentWithTheRequestAreDrawnWithoutReadingTheLog()
+    {
+        using var dir = new TempDir();
+        var folder = new ExperimentFolder(run.CopyTo(dir));
+        var last = DeepCluster.Core.IO.ClustersLog.Read(folder.ClustersPath)[^1];
+        File.Delete(folder.ClustersPath);                                   // what the run sends is all there is
+        var reporter = ChildActorOf(ReportActor.Props(folder));
+
+        reporter.Tell(new RenderReport(Verbose: true), TestActor);
+        Assert.StartsWith($"{folder.ReportPath}: 2 epoch(s), 4 plots, 0 clusters shown", ExpectMsg<ExperimentLog>(Render).Text);
+        Assert.Contains($"no sample images: {folder.ClustersPath} not found", File.ReadAllText(folder.ReportPath));
+
+        reporter.Tell(new RenderReport(Verbose: true, new EpochClusters(1, last)), TestActor);
+        Assert.StartsWith($"{folder.ReportPath}: 2 epoch(s), 4 plots, {run.ClusterRows} clusters shown", ExpectMsg<ExperimentLog>(Render).Text);
+        var html = File.ReadAllText(folder.ReportPath);
+        Assert.Contains("Clusters of epoch 1", html);
+        Assert.DoesNotContain("no sample images", html);
+        // The same rows as the page drawn from the log: the lists in the message are the log's last entry.
+        Assert.Equal(ReportedExperiment.Images(File.ReadAllText(new ExperimentFolder(run.Folder).ReportPath)).Select(i => i.Id),
+                     ReportedExperiment.Images(html).Select(i => i.Id));
+    }
+
+    [Fact]
     public void APageThatCannotBeWrittenIsALineAndTheNextFlushIsStillAnswered()
     {
         using var dir = new TempDir();

@@ -356,9 +356,9 @@ public sealed class ExperimentActor : ReceivePersistentActor
         {
             state = state.Apply(e);
             SaveSnapshot(state);
-            outputs.Sync(state, epochJustFinished: true);
+            var clusters = outputs.Sync(state, epochJustFinished: true);
             Report(metrics);
-            reporter.Tell(new RenderReport(state.Config!.Verbose));   // drawn while the next epoch runs; Finish waits for it
+            reporter.Tell(new RenderReport(state.Config!.Verbose, clusters));   // drawn while the next epoch runs; Finish waits for it
             Continue();
         });
     }

@@ -1,3 +1,4 @@
+using DeepCluster.Core.Report;
 using Akka.Event;
 using DeepCluster.Core.Clustering;
 using DeepCluster.Core.Experiment;
@@ -36,27 +37,34 @@ sealed class ExperimentOutputs(ExperimentFolder folder, ILoggingAdapter log, Act
     /// Brings the published outputs in line with the journal: checkpoint.pth.tar = the last finished epoch's model,
     /// clusters = one entry per finished epoch, metrics.jsonl = one line per finished epoch. Idempotent, so a crash
     /// between the journal write and these files is repaired on the next start. <paramref name="epochJustFinished"/>:
-    /// called right after an epoch ended (see <see cref="PublishCheckpoint"/>).
+    /// called right after an epoch ended (see <see cref="PublishCheckpoint"/>). Returns the last finished epoch's
+    /// cluster lists as the log now holds them (for the report), or null when the log could not be brought in step.
     /// </summary>
-    public void Sync(ExperimentState state, bool epochJustFinished = false)
+    public EpochClusters? Sync(ExperimentState state, bool epochJustFinished = false)
     {
         try
         {
             folder.WriteMetrics(state.Completed);
-            if (state.Completed.Count == 0) return;
+            if (state.Completed.Count == 0) return null;
             if (PublishCheckpoint(state, epochJustFinished) is { } error) log.Warning(error);
             folder.PruneWork(state.Epoch - 1);                // keeps the previous epoch: its assignments are needed below
             var clusters = File.Exists(folder.ClustersPath) ? ClustersLog.Read(folder.ClustersPath).ToList() : [];
             var finished = state.Completed.Count;
-            if (clusters.Count == finished) return;            // already in step with the journal
+            var last = state.Completed[^1].Epoch;
+            if (clusters.Count == finished) return new EpochClusters(last, clusters[^1]);   // already in step with the journal
             if (clusters.Count > finished) clusters = clusters.Take(finished).ToList();
             else if (clusters.Count == finished - 1 && ReadIfIntact(state.PreviousAssignments) is { } assignments)
                 clusters.Add(ClusterLists.FromAssignments(assignments, ClusteringRunner.ListCount(state.Config!.Clustering, state.Config.NmbCluster, assignments))
                     .Select(l => l.ToArray()).ToArray());
             else log.Warning("{0}: {1} epoch(s) logged for {2} finished; not rebuilt", folder.ClustersPath, clusters.Count, finished);
             ClustersLog.Write(folder.ClustersPath, clusters.Select(ep => (IReadOnlyList<IReadOnlyList<int>>)ep.Select(l => (IReadOnlyList<int>)l).ToList()).ToList());
+            return clusters.Count == finished ? new EpochClusters(last, clusters[^1]) : null;
         }
-        catch (Exception e) { log.Warning("outputs not synchronised: {0}", e.Message); }
+        catch (Exception e)
+        {
+            log.Warning("outputs not synchronised: {0}", e.Message);
+            return null;
+        }
     }
 
     /// <summary>An int64 .npy the journal recorded, when it is still intact (else a line naming it, and null).</summary>

@@ -6,8 +6,12 @@ using DeepCluster.Core.Report;
 
 namespace DeepCluster.Actors.Experiment;
 
-/// <summary>Render <c>report.html</c> from what the experiment folder holds now. <paramref name="Verbose"/>: say how long it took.</summary>
-public sealed record RenderReport(bool Verbose);
+/// <summary>
+/// Render <c>report.html</c> from what the experiment folder holds now. <paramref name="Verbose"/>: say how long it took.
+/// <paramref name="Clusters"/>: the last finished epoch's cluster lists, which the experiment has just logged (null: read
+/// from the <c>clusters</c> log, which holds every epoch).
+/// </summary>
+public sealed record RenderReport(bool Verbose, EpochClusters? Clusters = null);
 
 /// <summary>Answered with <see cref="ReportFlushed"/> once every render asked for before it is written.</summary>
 public sealed record FlushReport
@@ -34,17 +38,17 @@ public sealed class ReportActor : ReceiveActor
 
     public ReportActor(ExperimentFolder folder)
     {
-        Receive<RenderReport>(r => Render(folder, r.Verbose));
+        Receive<RenderReport>(r => Render(folder, r.Verbose, r.Clusters));
         Receive<FlushReport>(_ => Sender.Tell(ReportFlushed.Instance));
     }
 
     public static Props Props(ExperimentFolder folder) => Akka.Actor.Props.Create(() => new ReportActor(folder));
 
-    void Render(ExperimentFolder folder, bool verbose)
+    void Render(ExperimentFolder folder, bool verbose, EpochClusters? clusters)
     {
         try
         {
-            var result = ExperimentReport.Write(folder, datasets);
+            var result = ExperimentReport.Write(folder, datasets, lastEpoch: clusters);
             var line = string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"{result.Path}: {result.Epochs} epoch(s), {result.Plots.Count} plots, {result.Clusters.Count} clusters shown, in {result.Elapsed.TotalSeconds:F2} s");
             if (verbose) Context.Parent.Tell(new ExperimentLog(line));

@@ -40,7 +40,10 @@ public static class ExperimentReport
     /// when the folder's <c>config.json</c> or <c>metrics.jsonl</c> cannot be read; everything else becomes a note.
     /// </summary>
     /// <param name="datasets">Keeps the dataset open between calls (a run renders every epoch); null: opened for this call.</param>
-    public static ReportResult Write(ExperimentFolder folder, ReportDatasets? datasets = null, ReportOptions? options = null)
+    /// <param name="lastEpoch">The last finished epoch's cluster lists when the caller holds them (a run, which has just
+    /// written them to the <c>clusters</c> log): the log, which holds every epoch, is then not read again.</param>
+    public static ReportResult Write(ExperimentFolder folder, ReportDatasets? datasets = null, ReportOptions? options = null,
+                                     EpochClusters? lastEpoch = null)
     {
         var clock = Stopwatch.StartNew();
         options ??= ReportOptions.Default;
@@ -51,7 +54,7 @@ public static class ExperimentReport
         if (ReportPlots.Missing(metrics) is { } missing) notes.Add(missing);
         var own = datasets is null ? new ReportDatasets() : null;
         IReadOnlyList<ClusterRow> rows;
-        try { rows = metrics.Count == 0 ? [] : Clusters(folder, config, metrics, datasets ?? own!, options, notes); }
+        try { rows = metrics.Count == 0 ? [] : Clusters(folder, config, metrics, lastEpoch, datasets ?? own!, options, notes); }
         finally { own?.Dispose(); }
         var html = ReportPage.Html(folder, config, metrics, plots, rows, notes);
         var path = folder.ReportPath;
@@ -85,22 +88,26 @@ public static class ExperimentReport
 
     /// <summary>The rows of sample images of the last logged epoch; a part that cannot be drawn adds a note instead.</summary>
     static IReadOnlyList<ClusterRow> Clusters(ExperimentFolder folder, TrainConfig config, IReadOnlyList<EpochMetrics> metrics,
-                                              ReportDatasets datasets, ReportOptions options, List<string> notes)
+                                              EpochClusters? lastEpoch, ReportDatasets datasets, ReportOptions options, List<string> notes)
     {
-        int[][][] log;
-        try
+        if (lastEpoch is null)
         {
-            if (!File.Exists(folder.ClustersPath)) { notes.Add($"no sample images: {folder.ClustersPath} not found"); return []; }
-            log = ClustersLog.Read(folder.ClustersPath);
+            int[][][] log;
+            try
+            {
+                if (!File.Exists(folder.ClustersPath)) { notes.Add($"no sample images: {folder.ClustersPath} not found"); return []; }
+                log = ClustersLog.Read(folder.ClustersPath);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                notes.Add($"no sample images: {e.Message}");
+                return [];
+            }
+            if (log.Length == 0) { notes.Add($"no sample images: {folder.ClustersPath} holds no epoch yet"); return []; }
+            // The log holds one entry per finished epoch of this folder, the last one last.
+            lastEpoch = new EpochClusters(log.Length == metrics.Count ? metrics[^1].Epoch : metrics[^1].Epoch - (metrics.Count - log.Length), log[^1]);
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
-        {
-            notes.Add($"no sample images: {e.Message}");
-            return [];
-        }
-        if (log.Length == 0) { notes.Add($"no sample images: {folder.ClustersPath} holds no epoch yet"); return []; }
-        // The log holds one entry per finished epoch of this folder, the last one last.
-        var epoch = log.Length == metrics.Count ? metrics[^1].Epoch : metrics[^1].Epoch - (metrics.Count - log.Length);
+        var (epoch, lists) = (lastEpoch.Epoch, lastEpoch.Lists);
         IImageDataset dataset;
         try { dataset = datasets.Open(config); }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or ImageDecodeException)
@@ -108,7 +115,7 @@ public static class ExperimentReport
             notes.Add($"no sample images: the dataset could not be opened ({e.Message})");
             return [];
         }
-        var picks = ClusterSamples.Pick(log[^1], options.LargestClusters, options.RandomClusters, options.ImagesPerCluster, config.Seed, epoch);
+        var picks = ClusterSamples.Pick(lists, options.LargestClusters, options.RandomClusters, options.ImagesPerCluster, config.Seed, epoch);
         var rows = new List<ClusterRow>();
         try
         {
@@ -116,7 +123,7 @@ public static class ExperimentReport
             {
                 var strip = ClusterSamples.Strip(dataset, p.Shown, options.Thumbnail);
                 var figure = new ReportFigure($"cluster-{p.Cluster}", $"cluster {p.Cluster}", ImageCodec.EncodePng(strip), strip.Width, strip.Height);
-                rows.Add(new ClusterRow(epoch, p, figure, ClusterSamples.Majority(dataset, log[^1][p.Cluster])));
+                rows.Add(new ClusterRow(epoch, p, figure, ClusterSamples.Majority(dataset, lists[p.Cluster])));
             }
         }
         catch (Exception e) when (e is InvalidDataException or IOException or ImageDecodeException or UnauthorizedAccessException)
@@ -127,3 +134,6 @@ public static class ExperimentReport
         return rows;
     }
 }
+
+/// <summary>An epoch's cluster lists (image indices per cluster), as one entry of the <c>clusters</c> log holds them.</summary>
+public sealed record EpochClusters(int Epoch, int[][] Lists);
