@@ -1,8 +1,8 @@
-using DeepCluster.Core.Report;
 using Akka.Event;
 using DeepCluster.Core.Clustering;
 using DeepCluster.Core.Experiment;
 using DeepCluster.Core.IO;
+using DeepCluster.Core.Report;
 
 namespace DeepCluster.Actors.Experiment;
 
@@ -12,6 +12,8 @@ namespace DeepCluster.Actors.Experiment;
 /// </summary>
 sealed class ExperimentOutputs(ExperimentFolder folder, ILoggingAdapter log, Action<string> say)
 {
+    readonly ClustersLogCache clustersLog = new(folder.ClustersPath);
+
     /// <summary>
     /// Makes checkpoint.pth.tar the last finished epoch's model, as the journal recorded it: nothing to do when it
     /// matches, else published again from the epoch's model file. Returns the error when neither is intact.
@@ -48,7 +50,7 @@ sealed class ExperimentOutputs(ExperimentFolder folder, ILoggingAdapter log, Act
             if (state.Completed.Count == 0) return null;
             if (PublishCheckpoint(state, epochJustFinished) is { } error) log.Warning(error);
             folder.PruneWork(state.Epoch - 1);                // keeps the previous epoch: its assignments are needed below
-            var clusters = File.Exists(folder.ClustersPath) ? ClustersLog.Read(folder.ClustersPath).ToList() : [];
+            var clusters = clustersLog.Read();
             var finished = state.Completed.Count;
             var last = state.Completed[^1].Epoch;
             if (clusters.Count == finished) return new EpochClusters(last, clusters[^1]);   // already in step with the journal
@@ -57,7 +59,7 @@ sealed class ExperimentOutputs(ExperimentFolder folder, ILoggingAdapter log, Act
                 clusters.Add(ClusterLists.FromAssignments(assignments, ClusteringRunner.ListCount(state.Config!.Clustering, state.Config.NmbCluster, assignments))
                     .Select(l => l.ToArray()).ToArray());
             else log.Warning("{0}: {1} epoch(s) logged for {2} finished; not rebuilt", folder.ClustersPath, clusters.Count, finished);
-            ClustersLog.Write(folder.ClustersPath, clusters.Select(ep => (IReadOnlyList<IReadOnlyList<int>>)ep.Select(l => (IReadOnlyList<int>)l).ToList()).ToList());
+            clustersLog.Write(clusters);
             return clusters.Count == finished ? new EpochClusters(last, clusters[^1]) : null;
         }
         catch (Exception e)
