@@ -17,6 +17,8 @@
 //     (the same loader on a pack of `deepcluster pack`: PackBench.cs; bench/loader/run.sh)
 //   dotnet run -c Release --project bench/DeepCluster.Bench -- trainloop IMAGES THREADS LOADER_WORKERS fp32|bf16...
 //     (the training step in a bare loop on real Fashion-MNIST batches, one epoch per precision given: TrainLoopBench.cs)
+//   dotnet run -c Release --project bench/DeepCluster.Bench -- clusterslog EPOCHS IMAGES K
+//     (an epoch's end of the clusters log, unpickling the whole log vs kept in memory: ClustersLogBench.cs)
 // On a GPU machine (bench/gpu/run.sh): dcbench 16 20 alexnet 256 cuda, beside ../shared/gpu/pytorch_alexnet_bench.py.
 using System.Diagnostics;
 using System.Globalization;
@@ -35,6 +37,7 @@ if (args.Length > 0 && args[0] == "loader") return LoaderBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "pack") return PackBench.Pack(args[1..]);
 if (args.Length > 0 && args[0] == "loader-pack") return PackBench.Loader(args[1..]);
 if (args.Length > 0 && args[0] == "trainloop") return TrainLoopBench.Run(args[1..]);
+if (args.Length > 0 && args[0] == "clusterslog") return ClustersLogBench.Run(args[1..]);
 TorchRuntime.FlushDenormals();
 set_num_threads(args.Length > 0 ? int.Parse(args[0]) : 2);
 int batches = args.Length > 1 ? int.Parse(args[1]) : 20;
