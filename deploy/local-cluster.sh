@@ -28,12 +28,16 @@ usage() { say "usage: $0 up [WORKERS] | down | status"; exit 2; }
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# A free loopback port in 20000-39999 not handed out before in this run.
+# A free loopback port not handed out before in this run, below the kernel's ephemeral range (32768-60999 by default),
+# so that no outgoing connection and no port-0 listener of another program can take it between the check and the bind.
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+ports_from=20000 ports_to=$((ephemeral_low - 1))
+if (( ports_to - ports_from < 1000 )); then ports_from=10000 ports_to=19999; fi
 taken=" "
 free_port() {
   local p
   for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((ports_from + RANDOM % (ports_to - ports_from + 1)))
     if [[ $taken != *" $p "* ]] && port_free "$p"; then taken+="$p "; echo "$p"; return 0; fi
   done
   say "no free port found"; return 1
