@@ -39,7 +39,6 @@ public static class WorkerTopics
 /// </summary>
 public sealed class NodeWorkers : ReceiveActor
 {
-    const string Compute = "deepcluster.compute-dispatcher";
     readonly PipelineProps props;
     readonly List<IActorRef> features = [], clustering = [];
     readonly HashSet<IActorRef> passes = [];   // the feature passes these workers serve (told when one restarts)
@@ -53,7 +52,7 @@ public sealed class NodeWorkers : ReceiveActor
         var settings = DeepClusterSettings.Of(Context.System);
         var loader = Context.ActorOf(props.DataLoader(), "data-loader");
         for (var i = 0; i < Math.Max(1, settings.LocalWorkers); i++)
-            features.Add(Context.ActorOf(props.FeatureWorker(loader, ActorRefs.Nobody).WithDispatcher(Compute), $"feature-worker-{i}"));
+            features.Add(Context.ActorOf(props.FeatureWorker(loader, ActorRefs.Nobody).WithDispatcher(Hosting.PipelineSupervisor.ComputeDispatcher), $"feature-worker-{i}"));
         for (var i = 0; i < Math.Max(1, settings.LocalClusteringWorkers); i++) clustering.Add(NewKMeansWorker());
         loaderWorker = Context.ActorOf(props.LoaderWorker(ActorRefs.Nobody), "loader-worker");
         var mediator = DistributedPubSub.Get(Context.System).Mediator;
@@ -81,7 +80,7 @@ public sealed class NodeWorkers : ReceiveActor
     }
 
     IActorRef NewKMeansWorker() =>
-        Context.Watch(Context.ActorOf(props.ClusteringWorker(ActorRefs.Nobody).WithDispatcher(Compute), $"kmeans-worker-{made++}"));
+        Context.Watch(Context.ActorOf(props.ClusteringWorker(ActorRefs.Nobody).WithDispatcher(Hosting.PipelineSupervisor.ComputeDispatcher), $"kmeans-worker-{made++}"));
 
     public static Props Props(PipelineProps props) => Akka.Actor.Props.Create(() => new NodeWorkers(props));
 

@@ -75,7 +75,7 @@ public sealed class ExperimentActor : ReceivePersistentActor
         this.journal = journal ?? JournalTarget.Legacy(folder);
         this.actors = actors;
         outputs = new ExperimentOutputs(folder, log, Say);
-        reporter = Context.ActorOf(ReportActor.Props(folder).WithDispatcher(ComputeDispatcher), "report");
+        reporter = Context.ActorOf(ReportActor.Props(folder).WithDispatcher(Hosting.PipelineSupervisor.ComputeDispatcher), "report");
 
         Recover<SnapshotOffer>(o => { if (o.Snapshot is ExperimentState s) state = s; });
         Recover<IExperimentEvent>(e => state = state.Apply(e));
@@ -433,8 +433,6 @@ public sealed class ExperimentActor : ReceivePersistentActor
     /// </summary>
     void Report(object message) => Context.Parent.Tell(message);
 
-    /// <summary>The dispatcher of long-running work (<c>deepcluster.compute-dispatcher</c>): the report gets a thread of its own.</summary>
-    const string ComputeDispatcher = "deepcluster.compute-dispatcher";
     static readonly TimeSpan ReportWait = TimeSpan.FromMinutes(2);
 
     static SgdSettings Sgd(TrainConfig c) => new(c.Lr, c.Momentum, c.Wd);

@@ -77,7 +77,7 @@ public static class HostConfig
     /// <summary>The default HOCON shipped next to the application.</summary>
     public static string DefaultPath => Path.Combine(AppContext.BaseDirectory, "config", "deepcluster.conf");
 
-    const string Dispatcher = "deepcluster.compute-dispatcher";
+    const string Dispatcher = PipelineSupervisor.ComputeDispatcher;
 
     /// <summary>Positive whole numbers, by key; every other shipped deepcluster.* key is a string or an object.</summary>
     static readonly Dictionary<string, long> PositiveIntegers = new()

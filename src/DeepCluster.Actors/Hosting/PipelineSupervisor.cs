@@ -42,7 +42,11 @@ public sealed record GetExperiment
 public sealed class PipelineSupervisor : ReceiveActor
 {
     public const int MaxRestarts = 5;
-    const string Compute = "deepcluster.compute-dispatcher";
+    /// <summary>
+    /// The dispatcher of long-running work (feature pass, clustering, SGD steps, the report), configured under this key
+    /// (<c>config/deepcluster.conf</c>): threads of its own, so the experiment, the loader and the console never wait behind it.
+    /// </summary>
+    public const string ComputeDispatcher = "deepcluster.compute-dispatcher";
 
     readonly IActorRef experiment;
     readonly IActorRef? reportTo;
@@ -54,13 +58,13 @@ public sealed class PipelineSupervisor : ReceiveActor
     {
         this.reportTo = reportTo;
         var loader = Context.ActorOf(props.DataLoader(), "data-loader");
-        var features = Context.ActorOf(props.FeatureExtractor(loader).WithDispatcher(Compute), "feature-extractor");
+        var features = Context.ActorOf(props.FeatureExtractor(loader).WithDispatcher(ComputeDispatcher), "feature-extractor");
         // This process's feature workers announce themselves to the feature pass; workers of other nodes may join it.
         for (var i = 0; localWorkers && i < DeepClusterSettings.Of(Context.System).LocalWorkers; i++)
-            Context.ActorOf(props.FeatureWorker(loader, features).WithDispatcher(Compute), $"feature-worker-{i}");
-        var clustering = Context.ActorOf(props.Clustering().WithDispatcher(Compute), "clustering");
+            Context.ActorOf(props.FeatureWorker(loader, features).WithDispatcher(ComputeDispatcher), $"feature-worker-{i}");
+        var clustering = Context.ActorOf(props.Clustering().WithDispatcher(ComputeDispatcher), "clustering");
         for (var i = 0; localWorkers && i < DeepClusterSettings.Of(Context.System).LocalClusteringWorkers; i++)
-            Context.ActorOf(props.ClusteringWorker(clustering).WithDispatcher(Compute), $"clustering-worker-{i}");
+            Context.ActorOf(props.ClusteringWorker(clustering).WithDispatcher(ComputeDispatcher), $"clustering-worker-{i}");
         // In a host, the trainer's batches may be made by the loader workers of worker nodes (deepcluster.training.remote-loaders).
         var batches = localWorkers || DeepClusterSettings.Of(Context.System).RemoteLoadersMode == DataLoading.RemoteLoaders.Off
             ? null : Context.ActorOf(props.BatchSource(loader), "batch-source");
@@ -68,7 +72,7 @@ public sealed class PipelineSupervisor : ReceiveActor
             features,
             clustering,
             Context.ActorOf(props.Sampler(), "pseudo-label-sampler"),
-            Context.ActorOf(props.Trainer(batches ?? loader).WithDispatcher(Compute), "trainer"),
+            Context.ActorOf(props.Trainer(batches ?? loader).WithDispatcher(ComputeDispatcher), "trainer"),
             batches);
         experiment = Context.ActorOf(experimentProps(actors), "experiment");
         Receive<GetExperiment>(_ => Sender.Tell(experiment));
