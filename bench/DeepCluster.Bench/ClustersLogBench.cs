@@ -32,7 +32,7 @@ static class ClustersLogBench
         var readSeconds = clock.Elapsed.TotalSeconds;
         read.Add(next);
         clock.Restart();
-        ClustersLog.Write(path, read.Select(e => (IReadOnlyList<IReadOnlyList<int>>)e.Select(c => (IReadOnlyList<int>)c).ToList()).ToList());
+        ClustersLog.Write(path, read);
         var writeSeconds = clock.Elapsed.TotalSeconds;
         Console.WriteLine($"read whole log: {readSeconds:F2} s ({allocated / 1e6:F0} MB allocated); write: {writeSeconds:F2} s");
 

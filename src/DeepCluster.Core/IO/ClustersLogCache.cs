@@ -39,7 +39,7 @@ public sealed class ClustersLogCache(string path)
     public void Write(IReadOnlyList<int[][]> log)
     {
         epochs = null;
-        ClustersLog.Write(path, log.Select(e => (IReadOnlyList<IReadOnlyList<int>>)e.Select(c => (IReadOnlyList<int>)c).ToList()).ToList());
+        ClustersLog.Write(path, log);
         Remember(log);
     }
 

@@ -29,7 +29,7 @@ public class AssignmentsCommandTests
             foreach (var i in Enumerable.Range(0, 30).OrderBy(_ => rng.Next())) lists[rng.Next(4)].Add(i);   // cluster 4 stays empty
             return lists.Select(l => l.ToArray()).ToArray();
         }).ToArray();
-        ClustersLog.Write(folder.ClustersPath, log.Select(e => (IReadOnlyList<IReadOnlyList<int>>)e.Select(c => (IReadOnlyList<int>)c).ToList()).ToList());
+        ClustersLog.Write(folder.ClustersPath, log);
         folder.WriteMetrics(Enumerable.Range(startEpoch, 3).Select(e => new EpochMetrics { Epoch = e }));
         return (exp, data, log);
     }

@@ -51,7 +51,7 @@ public class ClustersLogCacheTests
 
         // A resume by another process, or a repair by hand: one epoch fewer, so another length.
         var theirs = new List<int[][]> { Epoch(3, n: 30) };
-        ClustersLog.Write(path, theirs.Select(e => (IReadOnlyList<IReadOnlyList<int>>)e.Select(c => (IReadOnlyList<int>)c).ToList()).ToList());
+        ClustersLog.Write(path, theirs);
         AssertSame(theirs, cache.Read());
         AssertSame(theirs, cache.Read());
         Assert.Equal(1, cache.DiskReads);
