@@ -86,28 +86,31 @@ public static class ExperimentReport
         return epochs;
     }
 
+    /// <summary>The last epoch of the <c>clusters</c> log, or null with a note saying why there is none.</summary>
+    static EpochClusters? LastLogged(ExperimentFolder folder, IReadOnlyList<EpochMetrics> metrics, List<string> notes)
+    {
+        int[][][] log;
+        try
+        {
+            if (!File.Exists(folder.ClustersPath)) { notes.Add($"no sample images: {folder.ClustersPath} not found"); return null; }
+            log = ClustersLog.Read(folder.ClustersPath);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            notes.Add($"no sample images: {e.Message}");
+            return null;
+        }
+        if (log.Length == 0) { notes.Add($"no sample images: {folder.ClustersPath} holds no epoch yet"); return null; }
+        // The log holds one entry per finished epoch of this folder, the last one last.
+        return new EpochClusters(log.Length == metrics.Count ? metrics[^1].Epoch : metrics[^1].Epoch - (metrics.Count - log.Length), log[^1]);
+    }
+
     /// <summary>The rows of sample images of the last logged epoch; a part that cannot be drawn adds a note instead.</summary>
     static IReadOnlyList<ClusterRow> Clusters(ExperimentFolder folder, TrainConfig config, IReadOnlyList<EpochMetrics> metrics,
                                               EpochClusters? lastEpoch, ReportDatasets datasets, ReportOptions options, List<string> notes)
     {
-        if (lastEpoch is null)
-        {
-            int[][][] log;
-            try
-            {
-                if (!File.Exists(folder.ClustersPath)) { notes.Add($"no sample images: {folder.ClustersPath} not found"); return []; }
-                log = ClustersLog.Read(folder.ClustersPath);
-            }
-            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
-            {
-                notes.Add($"no sample images: {e.Message}");
-                return [];
-            }
-            if (log.Length == 0) { notes.Add($"no sample images: {folder.ClustersPath} holds no epoch yet"); return []; }
-            // The log holds one entry per finished epoch of this folder, the last one last.
-            lastEpoch = new EpochClusters(log.Length == metrics.Count ? metrics[^1].Epoch : metrics[^1].Epoch - (metrics.Count - log.Length), log[^1]);
-        }
-        var (epoch, lists) = (lastEpoch.Epoch, lastEpoch.Lists);
+        if ((lastEpoch ?? LastLogged(folder, metrics, notes)) is not { } last) return [];
+        var (epoch, lists) = (last.Epoch, last.Lists);
         IImageDataset dataset;
         try { dataset = datasets.Open(config); }
         catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or ImageDecodeException)
